@@ -101,3 +101,7 @@ class KeyFileError(SunshineError):
 
 class LedgerError(SunshineError):
     """The ledger cannot be read or written (locked, missing, or in an unexpected state)."""
+
+
+class CalendarError(SunshineError):
+    """A working-day computation needs a year the official calendar does not know (fail closed)."""
