@@ -105,3 +105,7 @@ class LedgerError(SunshineError):
 
 class CalendarError(SunshineError):
     """A working-day computation needs a year the official calendar does not know (fail closed)."""
+
+
+class BuildError(SunshineError):
+    """The portal cannot be built (missing theme, content or settings, a template error, search indexer)."""
