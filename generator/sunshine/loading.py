@@ -1,0 +1,1471 @@
+"""Strict loading of a data directory (``data/``) into a :class:`sunshine.model.Dataset`.
+
+The format is specified in ``docs/data-format.md``. Loading is strict and reports *every* problem at
+once: each :class:`~sunshine.errors.Problem` names the file, the line (CSV: 1-based physical line, the
+header is line 1) or the entry path with its YAML line (``versions[0].tasks[3].strata[0] (line 42)``),
+the field, what was expected and what was found.
+
+Public API:
+
+``load_dataset(path) -> Dataset``
+    Raises :class:`~sunshine.errors.DataError` carrying all problems (errors *and* warnings) when there
+    is at least one error; warnings alone do not stop loading.
+``load_dataset_with_warnings(path) -> (Dataset, list[Problem])``
+    The same, and also returns the warnings (USCC check characters, late publication, …).
+``validate_directory(path) -> Validation``
+    Never raises for bad data: returns the dataset (``None`` when a file could not be read into records)
+    and every problem. This is what ``sunshine validate`` prints.
+
+Two phases: first every file is parsed into records (syntax, types, vocabularies, duplicates, USCC);
+when that succeeds, :func:`sunshine.rules.check_dataset` checks the cross-file rules of design-notes §2.
+A record with a parse error is left out, so the rule phase only runs on a fully parsed directory
+(otherwise a dropped record would cause follow-on "unknown id" findings).
+
+YAML is read with PyYAML's safe loader (no tags, no object construction); ratios are exact
+:class:`~fractions.Fraction` values (``"5%"``, ``"1/20"``, ``"0.05"``; a YAML float is read through its
+shortest decimal ``repr``). CSV files are read with the :mod:`csv` module, UTF-8 with or without BOM,
+any line ending; the hot path (``targets.csv`` with a million rows) uses dictionary lookups and caches
+instead of per-row regular expressions.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any, Callable, Iterable
+
+import yaml
+
+from . import model, uscc
+from .errors import DataError, Problem, SunshineError
+from .vocabulary import (
+    ApproverRole,
+    CreditClass,
+    InspectorStatus,
+    ItemClass,
+    Method,
+    NoticeMode,
+    PendingSubCode,
+    PersonType,
+    RegistrationStatus,
+    ResultCode,
+    TargetFlag,
+    TargetKind,
+    Vocab,
+)
+from .workdays import OVERRIDES_FILE, Calendar, Overrides
+
+JURISDICTION_FILE = "jurisdiction.yaml"
+ITEMS_FILE = "items.yaml"
+TARGETS_FILE = "targets.csv"
+INSPECTORS_FILE = "inspectors.csv"
+PLANS_DIR = "plans"
+RESULTS_DIR = "results"
+
+# --------------------------------------------------------------------------- result objects
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """Everything ``validate_directory`` found. ``dataset`` is None when parsing failed somewhere."""
+
+    path: str
+    dataset: model.Dataset | None
+    problems: tuple[Problem, ...]
+    calendar: Calendar | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def load_dataset(path: str | os.PathLike[str]) -> model.Dataset:
+    """Load and check a data directory; raise DataError (with every problem) if anything is wrong."""
+    return load_dataset_with_warnings(path)[0]
+
+
+def load_dataset_with_warnings(path: str | os.PathLike[str]) -> tuple[model.Dataset, list[Problem]]:
+    """Like :func:`load_dataset`, and also return the warnings ("check" findings)."""
+    v = validate_directory(path)
+    if v.errors or v.dataset is None:
+        raise DataError(list(v.problems), hint=f"run `sunshine validate {v.path}` for the full report")
+    return v.dataset, v.warnings
+
+
+def validate_directory(path: str | os.PathLike[str]) -> Validation:
+    """Parse every file of a data directory and check the rules; never raises for bad data.
+
+    Raises :class:`~sunshine.errors.SunshineError` only when *path* is not a directory.
+    """
+    root = os.fspath(path)
+    if not os.path.isdir(root):
+        raise SunshineError(
+            f"data directory {root!r} does not exist or is not a directory",
+            hint="create one with `sunshine demo-data --out DIR`, or pass the right path",
+        )
+    problems: list[Problem] = []
+
+    calendar: Calendar | None = Calendar()
+    if os.path.exists(os.path.join(root, OVERRIDES_FILE)):
+        ov = load_calendar_overrides(os.path.join(root, OVERRIDES_FILE), OVERRIDES_FILE, problems)
+        calendar = Calendar(ov) if ov is not None else None
+
+    where: dict[int, tuple[str, str]] = {}
+    jur = _load_jurisdiction(root, problems, where)
+    items = _load_items(root, problems, where)
+    targets = _load_targets(root, problems, where)
+    inspectors = _load_inspectors(root, problems, where)
+    plans = _load_plans(root, problems, where)
+    results = _load_results(root, problems, where)
+
+    dataset = None
+    if not any(p.severity == "error" for p in problems) and jur is not None and items is not None:
+        dataset = model.Dataset(
+            jurisdiction=jur,
+            items=items,
+            targets=targets or (),
+            inspectors=inspectors or (),
+            plans=plans,
+            results=results,
+        )
+        from . import rules  # rules imports nothing from here; imported late to keep startup light
+
+        problems.extend(rules.check_dataset(dataset, calendar=calendar, where=where))
+    return Validation(root, dataset, tuple(problems), calendar)
+
+
+# --------------------------------------------------------------------------- value converters
+#
+# Each converter takes a parsed YAML value (or a CSV cell) and returns the typed value, or raises
+# ValueError("expected …, got …"). The caller adds file, location and field.
+
+
+def _show(v: Any) -> str:
+    """A short description of a found value, for 'got …' messages."""
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return f"the number {v!r}"
+    if isinstance(v, datetime):
+        return f"the timestamp {v.isoformat()}"
+    if isinstance(v, date):
+        return f"the date {v.isoformat()}"
+    if isinstance(v, str):
+        return repr(v) if len(v) <= 60 else repr(v[:57] + "…")
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    return type(v).__name__
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        hint = f' (quote it: "{v}")' if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
+        raise ValueError(f"expected a string{hint}, got {_show(v)}")
+    return v
+
+
+def _text(v: Any) -> str:
+    """A non-empty string."""
+    s = _str(v)
+    if not s.strip():
+        raise ValueError(f"expected a non-empty text, got {_show(v)}")
+    return s
+
+
+def _opt_text(v: Any) -> str:
+    """A string that may be empty (null counts as empty)."""
+    return "" if v is None else _str(v)
+
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _slug(v: Any) -> str:
+    s = _str(v)
+    if not _SLUG.fullmatch(s):
+        raise ValueError(f"expected a lowercase ASCII id (a-z, 0-9, '-', '_'), got {_show(s)}")
+    return s
+
+
+def _item_id(v: Any) -> str:
+    s = _str(v)
+    if not _ITEM_ID.fullmatch(s):
+        raise ValueError(f"expected an item id of ASCII letters, digits and '-', got {_show(s)}")
+    return s
+
+
+def _task_id(v: Any) -> str:
+    s = _str(v)
+    if not _TASK_ID.fullmatch(s):
+        raise ValueError(f"expected a task id of ASCII letters, digits, '.', '_' and '-', got {_show(s)}")
+    return s
+
+
+def _int(v: Any, *, minimum: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"expected an integer, got {_show(v)}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"expected an integer >= {minimum}, got {v}")
+    return v
+
+
+def _int_min(minimum: int) -> Callable[[Any], int]:
+    return lambda v: _int(v, minimum=minimum)
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError(f"expected true or false, got {_show(v)}")
+    return v
+
+
+def _date_str(s: str) -> date:
+    """Strict ``YYYY-MM-DD`` (date.fromisoformat alone would also take ``20250101``)."""
+    if len(s) == 10 and s[4] == "-" and s[7] == "-" and s.isascii():
+        try:
+            return date.fromisoformat(s)
+        except ValueError:
+            raise ValueError(f"expected a valid date YYYY-MM-DD, got {_show(s)} (no such day)") from None
+    raise ValueError(f"expected a date YYYY-MM-DD, got {_show(s)}")
+
+
+def _date(v: Any) -> date:
+    if isinstance(v, datetime):
+        raise ValueError(f"expected a date YYYY-MM-DD, got {_show(v)}")
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        return _date_str(v)
+    raise ValueError(f"expected a date YYYY-MM-DD, got {_show(v)}")
+
+
+def parse_ratio(v: Any) -> Fraction:
+    """An exact ratio in (0, 1]: ``"5%"``, ``"1/20"``, ``"0.05"``, ``0.05`` (via its shortest repr), ``1``."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a ratio such as '5%', '1/20' or '0.05', got {_show(v)}")
+    if isinstance(v, int):
+        r = Fraction(v)
+    elif isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError(f"expected a ratio such as '5%', '1/20' or '0.05', got {_show(v)}")
+        r = Fraction(repr(v))  # the shortest decimal that round-trips: 0.05 -> 1/20 exactly
+    elif isinstance(v, str):
+        s = v.strip()
+        try:
+            if s.endswith("%"):
+                body = s[:-1].strip()
+                if not body or not all(c.isdigit() or c == "." for c in body) or not body.isascii():
+                    raise ValueError
+                r = Fraction(body) / 100
+            elif "/" in s:
+                num, _, den = s.partition("/")
+                if not (num.isascii() and num.isdigit() and den.isascii() and den.isdigit()):
+                    raise ValueError
+                r = Fraction(int(num), int(den))
+            else:
+                if not s or not s.isascii() or not all(c.isdigit() or c == "." for c in s):
+                    raise ValueError
+                r = Fraction(s)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"expected a ratio such as '5%', '1/20' or '0.05', got {_show(v)}") from None
+    else:
+        raise ValueError(f"expected a ratio such as '5%', '1/20' or '0.05', got {_show(v)}")
+    if not 0 < r <= 1:
+        raise ValueError(f"expected a ratio in (0, 1], got {_show(v)}")
+    return r
+
+
+def _enum(E: type[Vocab]) -> Callable[[Any], Vocab]:
+    table = {m.value: m for m in E}
+    allowed = ", ".join(table)
+
+    def conv(v: Any) -> Vocab:
+        m = table.get(v) if isinstance(v, str) else None
+        if m is None:
+            raise ValueError(f"expected one of {allowed}, got {_show(v)}")
+        return m
+
+    return conv
+
+
+def _list(conv: Callable[[Any], Any], *, nonempty: bool = False, unique: bool = True) -> Callable[[Any], tuple]:
+    def lconv(v: Any) -> tuple:
+        if v is None and not nonempty:
+            return ()
+        if not isinstance(v, list):
+            raise ValueError(f"expected a list, got {_show(v)}")
+        if nonempty and not v:
+            raise ValueError("expected a non-empty list, got an empty list")
+        out = []
+        for i, x in enumerate(v):
+            try:
+                out.append(conv(x))
+            except ValueError as exc:
+                raise ValueError(f"element [{i}]: {exc}") from None
+        if unique:
+            seen: set = set()
+            for i, x in enumerate(out):
+                if x in seen:
+                    raise ValueError(f"element [{i}]: expected each value once, got {_show(str(x))} again")
+                seen.add(x)
+        return tuple(out)
+
+    return lconv
+
+
+def _digits(lo: int, hi: int, what: str) -> Callable[[Any], str]:
+    def conv(v: Any) -> str:
+        s = _str(v)
+        if not (lo <= len(s) <= hi and s.isascii() and s.isdigit()):
+            n = f"{lo}" if lo == hi else f"{lo}–{hi}"
+            raise ValueError(f"expected {what} of {n} digits, got {_show(s)}")
+        return s
+
+    return conv
+
+
+def _industry_prefix(v: Any) -> str:
+    s = _str(v)
+    if not _industry_ok(s):
+        raise ValueError(f"expected a GB/T 4754 code such as 'F52' or 'F5211', got {_show(s)}")
+    return s
+
+
+def _industry_ok(s: str) -> bool:
+    return 1 <= len(s) <= 5 and "A" <= s[0] <= "T" and s[1:].isascii() and (s[1:].isdigit() or len(s) == 1)
+
+
+def _mmdd(v: Any) -> str:
+    s = _str(v)
+    ok = len(s) == 5 and s[2] == "-" and s[:2].isdigit() and s[3:].isdigit() and s.isascii()
+    if ok:
+        try:
+            date(2024, int(s[:2]), int(s[3:]))  # a leap year: 02-29 is allowed
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ValueError(f"expected a day of the year MM-DD such as '03-31', got {_show(v)}")
+    return s
+
+
+def _origin(v: Any) -> str:
+    s = _text(v)
+    if not (s.isascii() and s.isprintable() and " " not in s):
+        raise ValueError(f"expected an ASCII origin without spaces (e.g. 'sunshine.example/shiyi'), got {_show(s)}")
+    return s
+
+
+def _mapping(v: Any) -> dict:
+    if not isinstance(v, dict):
+        raise ValueError(f"expected a mapping, got {_show(v)}")
+    return v
+
+
+# --------------------------------------------------------------------------- YAML reading
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reports an impossible date (2025-02-30) as a marked error, not a ValueError."""
+
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a valid date YYYY-MM-DD, got {node.value!r} (no such day)", node.start_mark
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _decode(raw: bytes, rel: str, problems: list[Problem]) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(_encoding_problem(raw, exc, rel))
+        return None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _encoding_problem(raw: bytes, exc: UnicodeDecodeError, rel: str) -> Problem:
+    line = raw.count(b"\n", 0, exc.start) + 1
+    bad = raw[exc.start : exc.start + 1].hex().upper()
+    return Problem(
+        rel,
+        f"line {line}",
+        "",
+        f"expected UTF-8 text, got byte 0x{bad} at byte offset {exc.start} "
+        "(save the file as UTF-8, e.g. Excel 'CSV UTF-8'; GBK is not accepted)",
+    )
+
+
+class _Yaml:
+    """One parsed YAML file: its data and a map from entry paths to 1-based line numbers."""
+
+    def __init__(self, rel: str, data: Any, lines: dict[tuple, int], problems: list[Problem]):
+        self.rel = rel
+        self.data = data
+        self.lines = lines
+        self.problems = problems
+        self.reported: set[tuple[int, str, str]] = set()  # an aliased (&anchor / *alias) entry is reported once
+
+    def root(self) -> "_Entry":
+        return _Entry(self, (), self.data)
+
+
+def _read_yaml(path: str, rel: str, problems: list[Problem]) -> _Yaml | None:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        problems.append(Problem(rel, "", "", f"cannot read the file: {exc.strerror or exc}"))
+        return None
+    text = _decode(raw, rel, problems)
+    if text is None:
+        return None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{exc.context}: {what}"
+        problems.append(Problem(rel, where, "", f"YAML syntax error: {what}"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(rel, "", "", f"YAML syntax error: {exc}"))
+        return None
+    except RecursionError:
+        problems.append(Problem(rel, "", "", "YAML syntax error: expected a document, got nesting too deep"))
+        return None
+    finally:
+        loader.dispose()
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _map_lines(node, (), lines, set())
+    return _Yaml(rel, data, lines, problems)
+
+
+def _map_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int], seen: set[int]) -> None:
+    """Record the line of every entry path; an alias is not walked twice (no billion laughs)."""
+    stack = [(node, path)]
+    while stack:
+        n, p = stack.pop()
+        lines.setdefault(p, n.start_mark.line + 1)
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else None
+                if key is not None:
+                    stack.append((v, (*p, key)))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                stack.append((v, (*p, i)))
+
+
+_MISSING = object()
+_BAD = object()  # a field with a reported problem
+
+
+class _Entry:
+    """A mapping (or list element) inside a YAML file, with its path for messages."""
+
+    __slots__ = ("y", "path", "data")
+
+    def __init__(self, y: _Yaml, path: tuple, data: Any):
+        self.y = y
+        self.path = path
+        self.data = data
+
+    # location -----------------------------------------------------------------------------
+    def _path_str(self) -> str:
+        out = ""
+        for p in self.path:
+            out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        return out
+
+    def line(self, key: Any = None) -> int | None:
+        path = (*self.path, str(key)) if key is not None else self.path
+        while True:
+            ln = self.y.lines.get(path)
+            if ln is not None or not path:
+                return ln
+            path = path[:-1]
+
+    def loc(self, key: Any = None) -> str:
+        ps = self._path_str()
+        ln = self.line(key)
+        if ps and ln:
+            return f"{ps} (line {ln})"
+        if ln:
+            return f"line {ln}"
+        return ps
+
+    def error(self, key: str, message: str) -> None:
+        self._add(Problem(self.y.rel, self.loc(key if key else None), key, message))
+
+    def _add(self, p: Problem) -> None:
+        mark = (id(self.data), p.field, p.message)
+        if isinstance(self.data, (dict, list)):
+            if mark in self.y.reported:
+                return
+            self.y.reported.add(mark)
+        self.y.problems.append(p)
+
+    # structure ------------------------------------------------------------------------------
+    def mapping(self, required: Iterable[str], optional: Iterable[str] = ()) -> bool:
+        """Check that this entry is a mapping with only known keys and all required keys."""
+        required = tuple(required)
+        allowed = (*required, *optional)
+        if not isinstance(self.data, dict):
+            self._add(
+                Problem(self.y.rel, self.loc(), "", f"expected a mapping with {', '.join(required) or 'fields'}, got {_show(self.data)}")
+            )
+            return False
+        for k in self.data:
+            if k not in allowed:
+                close = difflib.get_close_matches(str(k), allowed, n=1)
+                maybe = f"; did you mean {close[0]!r}?" if close else ""
+                self.error(str(k), f"unknown field {str(k)!r} (expected one of {', '.join(allowed)}){maybe}")
+        for k in required:
+            if k not in self.data:
+                self._add(Problem(self.y.rel, self.loc(), k, "required field is missing"))
+        return True
+
+    def get(self, key: str, conv: Callable[[Any], Any], default: Any = _MISSING) -> Any:
+        """The converted value of *key*; _BAD after reporting a problem (or a missing required key)."""
+        if not isinstance(self.data, dict) or key not in self.data:
+            return _BAD if default is _MISSING else default
+        try:
+            return conv(self.data[key])
+        except ValueError as exc:
+            self.error(key, str(exc))
+            return _BAD
+
+    def children(self, key: str, *, nonempty: bool = True) -> list["_Entry"]:
+        """The elements of a list field as entries (reports a non-list)."""
+        if not isinstance(self.data, dict) or key not in self.data:
+            return []
+        v = self.data[key]
+        if v is None and not nonempty:
+            return []
+        if not isinstance(v, list):
+            self.error(key, f"expected a list, got {_show(v)}")
+            return []
+        if nonempty and not v:
+            self.error(key, "expected a non-empty list, got an empty list")
+        return [_Entry(self.y, (*self.path, key, i), x) for i, x in enumerate(v)]
+
+    def child(self, key: str) -> "_Entry | None":
+        if not isinstance(self.data, dict) or key not in self.data:
+            return None
+        return _Entry(self.y, (*self.path, key), self.data[key])
+
+
+def _good(*values: Any) -> bool:
+    return all(v is not _BAD for v in values)
+
+
+# --------------------------------------------------------------------------- jurisdiction.yaml
+
+_SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "publish_within_workdays": _int_min(1),
+    "entry_within_workdays": lambda v: None if v is None else _int(v, minimum=1),
+    "max_checks_per_target_per_year": _int_min(1),
+    "plan_deadline": _mmdd,
+    "joint_share_target": parse_ratio,
+    "credit_use_target": parse_ratio,
+    "min_officers_per_group": _int_min(2),
+}
+_SITE = ("host", "organiser", "address", "phone", "icp", "police_record", "website_code")
+
+
+def _load_jurisdiction(root: str, problems: list[Problem], where: dict) -> model.Jurisdiction | None:
+    path = os.path.join(root, JURISDICTION_FILE)
+    if not os.path.exists(path):
+        problems.append(Problem(JURISDICTION_FILE, "", "", "required file is missing"))
+        return None
+    y = _read_yaml(path, JURISDICTION_FILE, problems)
+    if y is None:
+        return None
+    e = y.root()
+    if not e.mapping(("id", "name", "division_code", "origin", "office", "departments"), ("sample", "settings", "site")):
+        return None
+    jid = e.get("id", _slug)
+    name = e.get("name", _text)
+    division = e.get("division_code", _digits(6, 6, "a 行政区划代码"))
+    origin = e.get("origin", _origin)
+    office = e.get("office", _slug)
+    sample = e.get("sample", _bool, False)
+
+    settings = model.Settings()
+    s = e.child("settings")
+    if s is not None and s.data is not None:
+        if s.mapping((), tuple(_SETTINGS)):
+            values = {k: s.get(k, conv) for k, conv in _SETTINGS.items() if k in s.data}
+            if _good(*values.values()):
+                settings = model.Settings(**values)
+
+    site = model.SiteInfo()
+    st = e.child("site")
+    if st is not None and st.data is not None:
+        if st.mapping((), _SITE):
+            values = {k: st.get(k, _opt_text) for k in _SITE if k in st.data}
+            if _good(*values.values()):
+                site = model.SiteInfo(**values)
+
+    departments: list[model.Department] = []
+    seen: dict[str, str] = {}
+    for d in e.children("departments"):
+        if not d.mapping(("id", "name", "short_name")):
+            continue
+        did, dname, short = d.get("id", _slug), d.get("name", _text), d.get("short_name", _text)
+        if did is not _BAD:
+            if did in seen:
+                d.error("id", f"duplicate department id {did!r} (first at {seen[did]})")
+                continue
+            seen[did] = d.loc()
+        if _good(did, dname, short):
+            dep = model.Department(did, dname, short)
+            where[id(dep)] = (JURISDICTION_FILE, d.loc())
+            departments.append(dep)
+    if not _good(jid, name, division, origin, office, sample):
+        return None
+    jur = model.Jurisdiction(
+        id=jid,
+        name=name,
+        division_code=division,
+        origin=origin,
+        office=office,
+        departments=tuple(departments),
+        sample=sample,
+        settings=settings,
+        site=site,
+    )
+    where[id(jur)] = (JURISDICTION_FILE, e.loc("office"))
+    return jur
+
+
+# --------------------------------------------------------------------------- items.yaml
+
+_ITEM_KEYS = ("id", "department", "name", "class", "subjects", "target_kinds", "content", "legal_basis", "methods")
+
+
+def _load_items(root: str, problems: list[Problem], where: dict) -> model.ItemList | None:
+    path = os.path.join(root, ITEMS_FILE)
+    if not os.path.exists(path):
+        problems.append(Problem(ITEMS_FILE, "", "", "required file is missing"))
+        return None
+    y = _read_yaml(path, ITEMS_FILE, problems)
+    if y is None:
+        return None
+    e = y.root()
+    if not e.mapping(("versions",)):
+        return None
+    versions: list[model.ItemListVersion] = []
+    for ve in e.children("versions"):
+        if not ve.mapping(("version", "published", "items"), ("note",)):
+            continue
+        num = ve.get("version", _int_min(1))
+        published = ve.get("published", _date)
+        note = ve.get("note", _opt_text, "")
+        items: list[model.Item] = []
+        seen: dict[str, str] = {}
+        for ie in ve.children("items"):
+            it = _item(ie)
+            if it is None:
+                continue
+            if it.id in seen:
+                ie.error("id", f"duplicate item id {it.id!r} in this version (first at {seen[it.id]})")
+                continue
+            seen[it.id] = ie.loc()
+            where[id(it)] = (ITEMS_FILE, ie.loc())
+            items.append(it)
+        if _good(num, published, note):
+            v = model.ItemListVersion(num, published, note, tuple(items))
+            where[id(v)] = (ITEMS_FILE, ve.loc())
+            versions.append(v)
+    return model.ItemList(tuple(versions))
+
+
+def _item(ie: _Entry) -> model.Item | None:
+    if not ie.mapping(_ITEM_KEYS, ("ratio_cap", "frequency")):
+        return None
+    iid = ie.get("id", _item_id)
+    dept = ie.get("department", _slug)
+    name = ie.get("name", _text)
+    cls = ie.get("class", _enum(ItemClass))
+    subjects = ie.get("subjects", _list(_slug, nonempty=True))
+    kinds = ie.get("target_kinds", _list(_enum(TargetKind), nonempty=True))
+    content = ie.get("content", _text)
+    basis = ie.get("legal_basis", _text)
+    methods = ie.get("methods", _list(_enum(Method), nonempty=True))
+    cap = ie.get("ratio_cap", lambda v: None if v is None else parse_ratio(v), None)
+    freq = ie.get("frequency", _opt_text, "")
+    if cls is ItemClass.FOCUS and cap not in (None, _BAD):
+        ie.error("ratio_cap", f"expected no ratio_cap for a focus (重点) item (玉林 三(二)), got {_show(ie.data['ratio_cap'])}")
+        cap = _BAD
+    elif cls is ItemClass.GENERAL and cap is None:
+        ie.error("ratio_cap", "expected a ratio_cap for a general (一般) item (玉林 三(二)), got none")
+        cap = _BAD
+    if not _good(iid, dept, name, cls, subjects, kinds, content, basis, methods, cap, freq):
+        return None
+    return model.Item(iid, dept, name, cls, subjects, kinds, content, basis, methods, cap, freq)
+
+
+# --------------------------------------------------------------------------- plans/<year>.yaml
+
+_TASK_KEYS = ("id", "name", "items", "lead", "strata", "notice", "draw_date", "start", "end")
+_TASK_OPT = ("participants", "scope", "team", "description")
+
+
+def _year_files(root: str, sub: str, ext: str, problems: list[Problem]) -> list[tuple[int, str, str]]:
+    d = os.path.join(root, sub)
+    if not os.path.isdir(d):
+        return []
+    out = []
+    for name in sorted(os.listdir(d)):
+        stem, dot, suffix = name.partition(".")
+        if name.startswith(".") or os.path.isdir(os.path.join(d, name)):
+            continue
+        if not (dot and suffix == ext and len(stem) == 4 and stem.isascii() and stem.isdigit()):
+            problems.append(
+                Problem(f"{sub}/{name}", "", "", f"expected a file named {sub}/<year>.{ext} (e.g. 2025.{ext}), got {name!r}")
+            )
+            continue
+        out.append((int(stem), os.path.join(d, name), f"{sub}/{name}"))
+    return out
+
+
+def _load_plans(root: str, problems: list[Problem], where: dict) -> tuple[model.Plan, ...]:
+    plans = []
+    for year, path, rel in _year_files(root, PLANS_DIR, "yaml", problems):
+        y = _read_yaml(path, rel, problems)
+        if y is None:
+            continue
+        plan = _plan(y.root(), year, where)
+        if plan is not None:
+            plans.append(plan)
+    return tuple(plans)
+
+
+def _plan(e: _Entry, file_year: int, where: dict) -> model.Plan | None:
+    if not e.mapping(("year", "title", "versions")):
+        return None
+    year = e.get("year", _int_min(1))
+    if year is not _BAD and year != file_year:
+        e.error("year", f"expected {file_year} (the file name), got {year}")
+        year = _BAD
+    title = e.get("title", _text)
+    versions = []
+    for ve in e.children("versions"):
+        if not ve.mapping(("version", "filed", "published", "tasks"), ("note",)):
+            continue
+        num = ve.get("version", _int_min(1))
+        filed = ve.get("filed", _date)
+        published = ve.get("published", _date)
+        note = ve.get("note", _opt_text, "")
+        tasks = []
+        seen: dict[str, str] = {}
+        for te in ve.children("tasks"):
+            t = _task(te, file_year)
+            if t is None:
+                continue
+            if t.id in seen:
+                te.error("id", f"duplicate task id {t.id!r} in this version (first at {seen[t.id]})")
+                continue
+            seen[t.id] = te.loc()
+            where[id(t)] = (e.y.rel, te.loc())
+            tasks.append(t)
+        if _good(num, filed, published, note):
+            pv = model.PlanVersion(num, filed, published, note, tuple(tasks))
+            where[id(pv)] = (e.y.rel, ve.loc())
+            versions.append(pv)
+    if not _good(year, title):
+        return None
+    plan = model.Plan(year, title, tuple(versions))
+    where[id(plan)] = (e.y.rel, e.loc())
+    return plan
+
+
+def _task(te: _Entry, year: int) -> model.Task | None:
+    if not te.mapping(_TASK_KEYS, _TASK_OPT):
+        return None
+    tid = te.get("id", _task_id)
+    name = te.get("name", _text)
+    items = te.get("items", _list(_item_id, nonempty=True))
+    lead = te.get("lead", _slug)
+    participants = te.get("participants", _list(_slug), ())
+    notice = te.get("notice", _enum(NoticeMode))
+    draw_date = te.get("draw_date", _date)
+    start = te.get("start", _date)
+    end = te.get("end", _date)
+    description = te.get("description", _opt_text, "")
+
+    scope: Any = model.Scope()
+    se = te.child("scope")
+    if se is not None and se.data is not None:
+        scope = _BAD
+        if se.mapping((), ("kinds", "divisions", "industries", "statuses")):
+            kinds = se.get("kinds", _list(_enum(TargetKind)), ())
+            divisions = se.get("divisions", _list(_digits(1, 6, "a 行政区划代码 prefix")), ())
+            industries = se.get("industries", _list(_industry_prefix), ())
+            statuses = se.get("statuses", _list(_enum(RegistrationStatus)), (RegistrationStatus.ACTIVE,))
+            if _good(kinds, divisions, industries, statuses):
+                scope = model.Scope(kinds, divisions, industries, statuses)
+
+    team: Any = model.TeamRules()
+    me = te.child("team")
+    if me is not None and me.data is not None:
+        team = _BAD
+        if me.mapping((), ("min_officers", "per_department", "experts", "qualifications")):
+            d = model.TeamRules()
+            mo = me.get("min_officers", _int_min(2), d.min_officers)
+            pd = me.get("per_department", _int_min(1), d.per_department)
+            ex = me.get("experts", _int_min(0), d.experts)
+            qu = me.get("qualifications", _list(_text), d.qualifications)
+            if _good(mo, pd, ex, qu):
+                team = model.TeamRules(mo, pd, ex, qu)
+
+    strata = []
+    seen: dict[str, str] = {}
+    for sx in te.children("strata"):
+        if not sx.mapping(("id", "label", "ratio"), ("credit_classes", "flags", "minimum")):
+            continue
+        sid = sx.get("id", _slug)
+        label = sx.get("label", _text)
+        ratio = sx.get("ratio", parse_ratio)
+        ccs = sx.get("credit_classes", _list(_enum(CreditClass)), ())
+        flags = sx.get("flags", _list(_enum(TargetFlag)), ())
+        minimum = sx.get("minimum", _int_min(0), 0)
+        if sid is not _BAD:
+            if sid in seen:
+                sx.error("id", f"duplicate stratum id {sid!r} (first at {seen[sid]})")
+                sid = _BAD
+            else:
+                seen[sid] = sx.loc()
+        if _good(sid, label, ratio, ccs, flags, minimum):
+            strata.append(model.Stratum(sid, label, ratio, ccs, flags, minimum))
+        else:
+            strata.append(_BAD)
+    if not _good(tid, name, items, lead, participants, notice, draw_date, start, end, description, scope, team, *strata):
+        return None
+    return model.Task(
+        id=tid,
+        year=year,
+        name=name,
+        items=items,
+        lead=lead,
+        participants=participants,
+        scope=scope,
+        strata=tuple(strata),
+        notice=notice,
+        team=team,
+        draw_date=draw_date,
+        start=start,
+        end=end,
+        description=description,
+    )
+
+
+# --------------------------------------------------------------------------- calendar-overrides.yaml
+
+
+def load_calendar_overrides(path: str, rel: str, problems: list[Problem]) -> Overrides | None:
+    """Parse ``calendar-overrides.yaml``; problems are appended, None when it is unusable."""
+    y = _read_yaml(path, rel, problems)
+    if y is None:
+        return None
+    e = y.root()
+    if not e.mapping(("years",), ("holidays", "workdays")):
+        return None
+    years = e.get("years", _list(_int_min(1), nonempty=True))
+    holidays = e.get("holidays", _list(_date), ())
+    workdays = e.get("workdays", _list(_date), ())
+    if not _good(years, holidays, workdays):
+        return None
+    ok = True
+    for key, days, weekend in (("holidays", holidays, False), ("workdays", workdays, True)):
+        for i, d in enumerate(days):
+            if d.year not in years:
+                e.error(key, f"element [{i}]: expected a day in the years {', '.join(map(str, years))}, got {d}")
+                ok = False
+            elif (d.weekday() >= 5) != weekend:
+                want = "a weekend day (调休 make-up workday)" if weekend else "a weekday (holidays on weekends are days off anyway)"
+                e.error(key, f"element [{i}]: expected {want}, got {d} ({d.strftime('%A')})")
+                ok = False
+    return Overrides(frozenset(years), frozenset(holidays), frozenset(workdays)) if ok else None
+
+
+# --------------------------------------------------------------------------- CSV reading
+
+
+class _Table:
+    """A CSV file being read: header check, physical line numbers, problems."""
+
+    def __init__(self, rel: str, problems: list[Problem]):
+        self.rel = rel
+        self.problems = problems
+
+    def error(self, line: int, field: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.rel, f"line {line}", field, message, severity))
+
+
+def _read_csv(
+    path: str,
+    rel: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    problems: list[Problem],
+    make_handler: Callable[[dict[str, int]], Callable[[list[str], int], None]],
+) -> dict[str, int] | None:
+    """Check the header of a CSV file, then stream its rows to ``make_handler(columns)(row, line)``.
+
+    ``columns`` maps each header name to its index (first occurrence); the handler receives rows
+    with exactly the header's number of fields. Returns the column map, or None when the file could
+    not be read at all (the reason is in *problems*).
+    """
+    table = _Table(rel, problems)
+    try:
+        f = open(path, "r", encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        problems.append(Problem(rel, "", "", f"cannot read the file: {exc.strerror or exc}"))
+        return None
+    with f:
+        reader = csv.reader(f, strict=True)
+        prev_end = 0
+        try:
+            try:
+                header = next(reader)
+            except StopIteration:
+                table.error(1, "", f"expected a header line with the columns {', '.join(required)}, got an empty file")
+                return None
+            except csv.Error as exc:
+                table.error(1, "", f"malformed CSV header: {exc}")
+                return None
+            prev_end = reader.line_num
+            cols: dict[str, int] = {}
+            allowed = (*required, *optional)
+            for i, name in enumerate(header):
+                if name in cols:
+                    table.error(1, name, f"duplicate column {name!r} (columns {cols[name] + 1} and {i + 1})")
+                elif name not in allowed:
+                    close = difflib.get_close_matches(name, allowed, n=1)
+                    maybe = f"; did you mean {close[0]!r}?" if close else ""
+                    table.error(1, name, f"unknown column {name!r} (expected one of {', '.join(allowed)}){maybe}")
+                cols.setdefault(name, i)
+            missing = [c for c in required if c not in cols]
+            for c in missing:
+                table.error(1, c, f"required column is missing (header has {', '.join(header) or 'nothing'})")
+            if missing:
+                return None
+            width = len(header)
+            handle = make_handler(cols)
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    table.error(prev_end + 1, "", f"malformed CSV: {exc}")
+                    prev_end = reader.line_num
+                    continue
+                line = prev_end + 1
+                prev_end = reader.line_num
+                if len(row) != width:
+                    if not row:  # an empty line
+                        continue
+                    table.error(line, "", f"expected {width} fields as in the header, got {len(row)}")
+                    continue
+                handle(row, line)
+        except UnicodeDecodeError:
+            with open(path, "rb") as fb:
+                raw = fb.read()
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(_encoding_problem(raw, exc, rel))
+            return None
+    return cols
+
+
+def _bind(cols: dict[str, int], handle: Callable[[list[str], int], None]):
+    """A make_handler that fills *cols* with the header's column map and returns *handle*."""
+
+    def make(pos: dict[str, int]) -> Callable[[list[str], int], None]:
+        cols.update(pos)
+        return handle
+
+    return make
+
+
+# Cached cell parsers: a cell value seen once is never parsed again (most cells repeat).
+
+
+class _CellCache:
+    """Parse a cell through *conv* once per distinct value; remember failures as messages."""
+
+    __slots__ = ("conv", "ok", "bad")
+
+    def __init__(self, conv: Callable[[str], Any]):
+        self.conv = conv
+        self.ok: dict[str, Any] = {}
+        self.bad: dict[str, str] = {}
+
+    def __call__(self, cell: str) -> Any:
+        """Return the parsed value, or raise ValueError with the message."""
+        try:
+            return self.ok[cell]
+        except KeyError:
+            pass
+        msg = self.bad.get(cell)
+        if msg is not None:
+            raise ValueError(msg)
+        try:
+            v = self.conv(cell)
+        except ValueError as exc:
+            if len(self.bad) < 10000:
+                self.bad[cell] = str(exc)
+            raise
+        if len(self.ok) < 100000:
+            self.ok[cell] = v
+        return v
+
+
+def _split(cell: str) -> list[str]:
+    return [p for p in cell.split(";")] if cell else []
+
+
+def _cell_list(conv: Callable[[str], Any], kind: type = tuple) -> Callable[[str], Any]:
+    def parse(cell: str) -> Any:
+        out = []
+        for part in _split(cell):
+            if not part:
+                raise ValueError(f"expected ';'-separated values without empty parts, got {_show(cell)}")
+            out.append(conv(part))
+        if len(set(out)) != len(out):
+            raise ValueError(f"expected each value once, got {_show(cell)}")
+        return kind(out)
+
+    return parse
+
+
+def _cell_enum(E: type[Vocab]) -> Callable[[str], Vocab]:
+    table = {m.value: m for m in E}
+    allowed = ", ".join(table)
+
+    def conv(s: str) -> Vocab:
+        m = table.get(s)
+        if m is None:
+            raise ValueError(f"expected one of {allowed}, got {_show(s)}")
+        return m
+
+    return conv
+
+
+def _cell_tag(s: str) -> str:
+    if not s.strip() or s != s.strip():
+        raise ValueError(f"expected a tag without surrounding spaces, got {_show(s)}")
+    return s
+
+
+def _cell_industry(s: str) -> str:
+    if not _industry_ok(s):
+        raise ValueError(f"expected GB/T 4754 codes such as 'F5211', got {_show(s)}")
+    return s
+
+
+def _cell_division(s: str) -> str:
+    if not (len(s) == 6 and s.isascii() and s.isdigit()):
+        raise ValueError(f"expected a 6-digit 行政区划代码, got {_show(s)}")
+    return s
+
+
+def _cell_opt_date(s: str) -> date | None:
+    return None if s == "" else _date_str(s)
+
+
+def _cell_int(minimum: int, default: int | None = None) -> Callable[[str], int]:
+    def conv(s: str) -> int:
+        if s == "" and default is not None:
+            return default
+        if not (s.isascii() and s.isdigit()) or (len(s) > 1 and s[0] == "0"):
+            raise ValueError(f"expected an integer >= {minimum}, got {_show(s)}")
+        n = int(s)
+        if n < minimum:
+            raise ValueError(f"expected an integer >= {minimum}, got {n}")
+        return n
+
+    return conv
+
+
+_USCC_VALUE = {c: i for i, c in enumerate(uscc.ALPHABET)}
+_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+
+def _uscc_fast_ok(code: str) -> bool:
+    """A well-formed USCC with the right check character (fast path; slow path gives the message)."""
+    v = _USCC_VALUE
+    try:
+        total = sum([v[c] * w for c, w in zip(code, _USCC_WEIGHTS)])
+        last = v[code[17]]
+    except (KeyError, IndexError):
+        return False
+    return len(code) == 18 and (31 - total % 31) % 31 == last and code[2:8].isdigit()
+
+
+# --------------------------------------------------------------------------- targets.csv
+
+_TARGET_REQUIRED = ("code", "name", "kind", "division", "status")
+_TARGET_OPTIONAL = ("industries", "flags", "credit_class", "established")
+
+
+def _load_targets(root: str, problems: list[Problem], where: dict) -> tuple[model.Target, ...] | None:
+    path = os.path.join(root, TARGETS_FILE)
+    if not os.path.exists(path):
+        problems.append(Problem(TARGETS_FILE, "", "", "required file is missing"))
+        return None
+    rel = TARGETS_FILE
+    out: list[model.Target] = []
+    first_line: dict[str, int] = {}
+    table = _Table(rel, problems)
+    kinds = {m.value: m for m in TargetKind}
+    statuses = {m.value: m for m in RegistrationStatus}
+    credit = {m.value: m for m in CreditClass}
+    credit[""] = None
+    kinds_msg = f"expected one of {', '.join(m.value for m in TargetKind)}, got "
+    status_msg = f"expected one of {', '.join(m.value for m in RegistrationStatus)}, got "
+    credit_msg = f"expected one of {', '.join(m.value for m in CreditClass)} or empty, got "
+    division = _CellCache(_cell_division)
+    industries = _CellCache(_cell_list(_cell_industry))
+    flags = _CellCache(_cell_list(_cell_enum(TargetFlag), frozenset))
+    established = _CellCache(_cell_opt_date)
+    Target = model.Target
+    empty_ft: frozenset = frozenset()
+
+    def make_handler(pos: dict[str, int]) -> Callable[[list[str], int], None]:
+        i_code, i_name, i_kind = pos["code"], pos["name"], pos["kind"]
+        i_division, i_status = pos["division"], pos["status"]
+        i_ind, i_flags = pos.get("industries"), pos.get("flags")
+        i_credit, i_est = pos.get("credit_class"), pos.get("established")
+        return lambda row, line: handle(row, line, i_code, i_name, i_kind, i_division, i_status, i_ind, i_flags, i_credit, i_est)
+
+    def handle(row, line, i_code, i_name, i_kind, i_division, i_status, i_ind, i_flags, i_credit, i_est) -> None:
+        ok = True
+        code = row[i_code]
+        if not _uscc_fast_ok(code):
+            found = uscc.describe_problem(code)
+            if found is not None:
+                sev, msg = found
+                table.error(line, "code", msg, sev)
+                ok = sev != "error"
+        if ok:
+            first = first_line.get(code)
+            if first is not None:
+                table.error(line, "code", f"duplicate code {code!r} (first on line {first})")
+                ok = False
+            else:
+                first_line[code] = line
+        name = row[i_name]
+        if not name.strip():
+            table.error(line, "name", f"expected a non-empty name, got {_show(name)}")
+            ok = False
+        kind = kinds.get(row[i_kind])
+        if kind is None:
+            table.error(line, "kind", kinds_msg + _show(row[i_kind]))
+            ok = False
+        status = statuses.get(row[i_status])
+        if status is None:
+            table.error(line, "status", status_msg + _show(row[i_status]))
+            ok = False
+        try:
+            div = division(row[i_division])
+        except ValueError as exc:
+            table.error(line, "division", str(exc))
+            ok = False
+        ind: tuple = ()
+        if i_ind is not None:
+            try:
+                ind = industries(row[i_ind])
+            except ValueError as exc:
+                table.error(line, "industries", str(exc))
+                ok = False
+        fl = empty_ft
+        if i_flags is not None:
+            try:
+                fl = flags(row[i_flags])
+            except ValueError as exc:
+                table.error(line, "flags", str(exc))
+                ok = False
+        cc = None
+        if i_credit is not None:
+            cell = row[i_credit]
+            if cell in credit:
+                cc = credit[cell]
+            else:
+                table.error(line, "credit_class", credit_msg + _show(cell))
+                ok = False
+        est = None
+        if i_est is not None:
+            try:
+                est = established(row[i_est])
+            except ValueError as exc:
+                table.error(line, "established", str(exc))
+                ok = False
+        if ok:
+            out.append(Target(code, name, kind, div, ind, status, fl, cc, est))
+
+    if _read_csv(path, rel, _TARGET_REQUIRED, _TARGET_OPTIONAL, problems, make_handler) is None:
+        return None
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- inspectors.csv
+
+_INSPECTOR_REQUIRED = ("id", "department", "name", "person_type", "status")
+_INSPECTOR_OPTIONAL = (
+    "certificate_no",
+    "certificate_valid_until",
+    "qualifications",
+    "expertise",
+    "conflicts",
+    "capacity",
+)
+
+
+def _cell_conflict(s: str) -> str:
+    if not s or s != s.strip():
+        raise ValueError(f"expected target codes separated by ';', got {_show(s)}")
+    return s
+
+
+def _cell_inspector_id(s: str) -> str:
+    if not _ITEM_ID.fullmatch(s):
+        raise ValueError(f"expected an id of ASCII letters, digits and '-' (e.g. 'AMR-007'), got {_show(s)}")
+    return s
+
+
+def _cell_slug(s: str) -> str:
+    if not _SLUG.fullmatch(s):
+        raise ValueError(f"expected a department id (lowercase ASCII), got {_show(s)}")
+    return s
+
+
+def _load_inspectors(root: str, problems: list[Problem], where: dict) -> tuple[model.Inspector, ...] | None:
+    path = os.path.join(root, INSPECTORS_FILE)
+    rel = INSPECTORS_FILE
+    if not os.path.exists(path):
+        problems.append(Problem(rel, "", "", "required file is missing"))
+        return None
+    table = _Table(rel, problems)
+    out: list[model.Inspector] = []
+    first_line: dict[str, int] = {}
+    parsers: dict[str, Callable[[str], Any]] = {
+        "id": _cell_inspector_id,
+        "department": _CellCache(_cell_slug),
+        "name": lambda s: _text(s),
+        "person_type": _CellCache(_cell_enum(PersonType)),
+        "status": _CellCache(_cell_enum(InspectorStatus)),
+        "certificate_no": lambda s: s,
+        "certificate_valid_until": _CellCache(_cell_opt_date),
+        "qualifications": _CellCache(_cell_list(_cell_tag, frozenset)),
+        "expertise": _CellCache(_cell_list(_cell_tag, frozenset)),
+        "conflicts": _cell_list(_cell_conflict, frozenset),
+        "capacity": _cell_int(1, default=10),
+    }
+    defaults: dict[str, Any] = {
+        "certificate_no": "",
+        "certificate_valid_until": None,
+        "qualifications": frozenset(),
+        "expertise": frozenset(),
+        "conflicts": frozenset(),
+        "capacity": 10,
+    }
+    cols: dict[str, int] = {}
+
+    def handle(row: list[str], line: int) -> None:
+        vals = dict(defaults)
+        ok = True
+        for name, idx in cols.items():
+            conv = parsers.get(name)
+            if conv is None:
+                continue
+            try:
+                vals[name] = conv(row[idx])
+            except ValueError as exc:
+                table.error(line, name, str(exc))
+                ok = False
+        if not ok:
+            return
+        if vals["id"] in first_line:
+            table.error(line, "id", f"duplicate inspector id {vals['id']!r} (first on line {first_line[vals['id']]})")
+            return
+        first_line[vals["id"]] = line
+        if vals["person_type"] is PersonType.OFFICER and not vals["certificate_no"].strip():
+            table.error(line, "certificate_no", "expected a 执法证号 for an officer (person_type officer), got nothing")
+            return
+        ins = model.Inspector(
+            id=vals["id"],
+            department=vals["department"],
+            name=vals["name"],
+            person_type=vals["person_type"],
+            certificate_no=vals["certificate_no"],
+            certificate_valid_until=vals["certificate_valid_until"],
+            qualifications=vals["qualifications"],
+            expertise=vals["expertise"],
+            status=vals["status"],
+            conflicts=vals["conflicts"],
+            capacity=vals["capacity"],
+        )
+        where[id(ins)] = (rel, f"line {line}")
+        out.append(ins)
+
+    if _read_csv(path, rel, _INSPECTOR_REQUIRED, _INSPECTOR_OPTIONAL, problems, _bind(cols, handle)) is None:
+        return None
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- results/<year>.csv
+
+_RESULT_REQUIRED = (
+    "task",
+    "target",
+    "department",
+    "item",
+    "codes",
+    "inspection_end",
+    "entered",
+    "published",
+    "approver_role",
+    "version",
+)
+_RESULT_OPTIONAL = ("sub_codes", "note", "correction_reason")
+_RESULT_SHARED = ("inspection_end", "entered", "published", "approver_role", "correction_reason")
+
+
+def _load_results(root: str, problems: list[Problem], where: dict) -> tuple[model.Result, ...]:
+    results: list[model.Result] = []
+    for _year, path, rel in _year_files(root, RESULTS_DIR, "csv", problems):
+        results.extend(_results_file(path, rel, problems, where))
+    return tuple(results)
+
+
+def _results_file(path: str, rel: str, problems: list[Problem], where: dict) -> list[model.Result]:
+    table = _Table(rel, problems)
+    parsers: dict[str, Callable[[str], Any]] = {
+        "task": _CellCache(_cell_task_id),
+        "target": lambda s: _cell_conflict(s) if s else _raise(f"expected a target code, got {_show(s)}"),
+        "department": _CellCache(_cell_slug),
+        "item": _CellCache(_cell_item_id),
+        "codes": _CellCache(_cell_list(_cell_enum(ResultCode))),
+        "sub_codes": _CellCache(_cell_list(_cell_enum(PendingSubCode))),
+        "note": lambda s: s,
+        "inspection_end": _CellCache(_date_str),
+        "entered": _CellCache(_date_str),
+        "published": _CellCache(_date_str),
+        "approver_role": _CellCache(_cell_enum(ApproverRole)),
+        "version": _cell_int(1),
+        "correction_reason": lambda s: s,
+    }
+    defaults: dict[str, Any] = {"sub_codes": (), "note": "", "correction_reason": ""}
+    cols: dict[str, int] = {}
+    # (task, target, department, version) -> [shared values, first line, item rows, item lines]
+    groups: dict[tuple, list] = {}
+
+    def handle(row: list[str], line: int) -> None:
+        vals = dict(defaults)
+        ok = True
+        for name, idx in cols.items():
+            conv = parsers.get(name)
+            if conv is None:
+                continue
+            try:
+                vals[name] = conv(row[idx])
+            except ValueError as exc:
+                table.error(line, name, str(exc))
+                ok = False
+        if not ok:
+            return
+        key = (vals["task"], vals["target"], vals["department"], vals["version"])
+        g = groups.get(key)
+        shared = tuple(vals[k] for k in _RESULT_SHARED)
+        if g is None:
+            g = groups[key] = [shared, line, {}, {}]
+        else:
+            for k, a, b in zip(_RESULT_SHARED, g[0], shared):
+                if a != b:
+                    table.error(
+                        line,
+                        k,
+                        f"expected {_show(str(a))} as on line {g[1]} (same task, target, department and version), "
+                        f"got {_show(str(b))}",
+                    )
+                    ok = False
+        item = vals["item"]
+        if item in g[2]:
+            table.error(line, "item", f"duplicate item {item!r} in the same result (first on line {g[3][item]})")
+            return
+        if not ok:
+            return
+        ir = model.ItemResult(item, vals["codes"], vals["sub_codes"], vals["note"])
+        where[id(ir)] = (rel, f"line {line}")
+        g[2][item] = ir
+        g[3][item] = line
+
+    if _read_csv(path, rel, _RESULT_REQUIRED, _RESULT_OPTIONAL, problems, _bind(cols, handle)) is None:
+        return []
+    out = []
+    for (task, target, dept, version), (shared, line, items, _lines) in groups.items():
+        ie, entered, published, role, reason = shared
+        r = model.Result(
+            task=task,
+            target=target,
+            department=dept,
+            items=tuple(items.values()),
+            inspection_end=ie,
+            entered=entered,
+            published=published,
+            approver_role=role,
+            version=version,
+            correction_reason=reason,
+        )
+        where[id(r)] = (rel, f"line {line}")
+        out.append(r)
+    return out
+
+
+def _raise(msg: str) -> Any:
+    raise ValueError(msg)
+
+
+def _cell_task_id(s: str) -> str:
+    return _task_id(s)
+
+
+def _cell_item_id(s: str) -> str:
+    return _item_id(s)
