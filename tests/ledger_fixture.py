@@ -1,0 +1,131 @@
+"""A small, realistic ledger built in a temporary directory (test helper, also usable by other tests).
+
+``build_sample_ledger(path)`` writes a ledger for the fictional 示例市 with a genesis entry, key
+registrations (department operators and heads, a witness), an item list, a plan, a directory
+snapshot, one task's draw steps, results and a correction, all with blobs — every entry type the
+ledger layer checks itself. Keys are derived from fixed seeds so the bytes are reproducible;
+they are TEST keys and never used elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sunshine import canonical, note
+from sunshine.keys import SigningIdentity
+
+ORIGIN = "sunshine.example/shiyi-test"
+
+
+def fixed_test_key(label: str) -> Ed25519PrivateKey:
+    """A deterministic test key (never use this for real keys)."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"sunshine test key\n" + label.encode()).digest())
+
+
+def identity(name: str, department: str, role: str) -> SigningIdentity:
+    return SigningIdentity(name, department, role, fixed_test_key(name))
+
+
+@dataclass
+class Sample:
+    ledger: "Ledger"  # noqa: F821 (sunshine.ledger_store.Ledger)
+    log: note.Signer
+    ids: dict[str, SigningIdentity]
+    witness: note.Signer
+
+    @property
+    def vkey(self) -> str:
+        return self.log.verifier_key()
+
+
+def log_signer(origin: str = ORIGIN) -> note.Signer:
+    return note.new_ed25519_signer(origin, fixed_test_key("log:" + origin))
+
+
+def genesis_body(ids: dict[str, SigningIdentity]) -> dict:
+    return {
+        "jurisdiction": "shiyi",
+        "name": "示例市（测试）",
+        "office": "amr",
+        "departments": [
+            {"id": "amr", "name": "示例市市场监督管理局"},
+            {"id": "health", "name": "示例市卫生健康委员会"},
+        ],
+        "keys": [ids["amr-root"].record()],
+        "settings": {"publish_within_workdays": 20},
+    }
+
+
+def make_identities() -> dict[str, SigningIdentity]:
+    return {
+        "amr-root": identity("amr-root", "amr", "root"),
+        "amr-op": identity("amr-op", "amr", "operator"),
+        "amr-head": identity("amr-head", "amr", "head"),
+        "health-op": identity("health-op", "health", "operator"),
+        "health-head": identity("health-head", "health", "head"),
+    }
+
+
+def build_sample_ledger(path: Path, *, sync: bool = False, origin: str = ORIGIN) -> Sample:
+    """Create the sample ledger at *path* (which must not exist or be empty)."""
+    from sunshine.ledger_store import Ledger
+
+    ids = make_identities()
+    log = log_signer(origin)
+    witness = note.new_cosignature_signer("witness.example/audit", fixed_test_key("witness"))
+    led = Ledger.create(path, origin, log, genesis_body(ids), "2025-01-02T01:00:00Z", sync=sync)
+    root = ids["amr-root"]
+    for i, name in enumerate(("amr-op", "amr-head", "health-op", "health-head")):
+        led.append("key.register", {"key": ids[name].record()}, root, f"2025-01-02T02:0{i}:00Z")
+    wrec = {"name": witness.name, "department": "audit", "role": "witness", "alg": "ed25519",
+            "public_key": note.b64encode(witness.public_key)}
+    led.append("key.register", {"key": wrec}, root, "2025-01-02T03:00:00Z")
+
+    items = led.put_blob(canonical.encode({"items": [{"id": "AMR-01", "class": "general", "ratio_cap": "5%"},
+                                                     {"id": "HEALTH-02", "class": "focus"}]}))
+    op = ids["amr-op"]
+    led.append("items.publish", {"version": 1, "published": "2025-01-15", "items": items}, op,
+               "2025-01-15T01:00:00Z")
+    plan = led.put_blob("2025年度抽查计划（测试）".encode())
+    led.append("plan.publish", {"year": 2025, "version": 1, "published": "2025-02-28", "plan": plan,
+                                "tasks": [{"id": "2025-01", "lead": "amr", "participants": ["health"]}]},
+               op, "2025-02-28T01:00:00Z")
+    targets = led.put_blob(b"code,name\n91370000MA3C5LLX7Q,example\n")
+    inspectors = led.put_blob(b"id,department\nAMR-001,amr\n")
+    led.append("directory.snapshot", {"targets": {"blob": targets, "count": 1},
+                                      "inspectors": {"blob": inspectors, "count": 1}, "confirmed": "2025-04-01"},
+               op, "2025-04-01T01:00:00Z")
+    pool = led.put_blob(b"91370000MA3C5LLX7Q\n")
+    led.append("draw.commit", {"task": "2025-01", "pool": pool, "round": 1234567}, op, "2025-04-10T01:00:00Z")
+    led.append("draw.randomness", {"task": "2025-01", "round": 1234567, "randomness": "00" * 32}, op,
+               "2025-04-10T02:00:00Z")
+    led.append("draw.lock", {"task": "2025-01", "selected": ["91370000MA3C5LLX7Q"]}, op, "2025-04-10T03:00:00Z")
+    led.append("draw.dispatch", {"task": "2025-01"}, op, "2025-04-11T01:00:00Z")
+    result = {"task": "2025-01", "target": "91370000MA3C5LLX7Q", "version": 1, "inspection_end": "2025-05-30",
+              "published": "2025-06-10", "items": [{"item": "AMR-01", "codes": ["no_issue"]}]}
+    led.append("result.publish", {**result, "department": "amr"}, op, "2025-06-10T01:00:00Z")
+    led.append("result.publish", {**result, "department": "health", "items": [{"item": "HEALTH-02", "codes": ["no_issue"]}]},
+               ids["health-op"], "2025-06-11T01:00:00Z")
+    led.append("result.correct", {**result, "department": "amr", "version": 2, "published": "2025-06-20",
+                                  "reason": "录入错误更正", "items": [{"item": "AMR-01", "codes": ["issue_corrected"]}]},
+               ids["amr-head"], "2025-06-20T01:00:00Z")
+    # a witness cosigns the checkpoint of the ledger as it stands; the office records it
+    text = note.parse_note(led.checkpoint_bytes()).text
+    cosig = note.cosign(text, witness, 1750000000)
+    led.append("checkpoint.witness", {"checkpoint": text.decode(), "cosignatures": [cosig.line()]}, op,
+               "2025-06-21T01:00:00Z")
+    return Sample(led, log, ids, witness)
+
+
+def read_files(path: Path) -> dict[str, bytes]:
+    """Every published file of a ledger directory (dot-files excluded), by relative path."""
+    out = {}
+    for p in sorted(Path(path).rglob("*")):
+        rel = p.relative_to(path).as_posix()
+        if p.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+            out[rel] = p.read_bytes()
+    return out
