@@ -1124,19 +1124,24 @@ def _cell_int(minimum: int, default: int | None = None) -> Callable[[str], int]:
     return conv
 
 
-_USCC_VALUE = {c: i for i, c in enumerate(uscc.ALPHABET)}
-_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+# A USCC's weighted sum Σ value(c_i)·3^(i-1) mod 31 equals the base-34 number whose digits are the
+# values, least significant first, taken mod 31 (34 ≡ 3 mod 31). ``int(…, 34)`` computes it in C.
+_B34 = "0123456789abcdefghijklmnopqrstuvwx"
+_USCC_TO_B34 = {i: "!" for i in range(128)}  # any other ASCII character makes int() fail
+_USCC_TO_B34.update({ord(c): _B34[i] for i, c in enumerate(uscc.ALPHABET)})
 
 
 def _uscc_fast_ok(code: str) -> bool:
-    """A well-formed USCC with the right check character (fast path; slow path gives the message)."""
-    v = _USCC_VALUE
-    try:
-        total = sum([v[c] * w for c, w in zip(code, _USCC_WEIGHTS)])
-        last = v[code[17]]
-    except (KeyError, IndexError):
+    """A well-formed USCC with the right check character (fast path; uscc.describe_problem explains)."""
+    if len(code) != 18 or not code.isascii() or not code[2:8].isdigit():
         return False
-    return len(code) == 18 and (31 - total % 31) % 31 == last and code[2:8].isdigit()
+    t = code.translate(_USCC_TO_B34)
+    try:
+        total = int(t[16::-1], 34)
+        last = int(t[17], 34)
+    except ValueError:
+        return False
+    return (31 - total % 31) % 31 == last
 
 
 # --------------------------------------------------------------------------- targets.csv
