@@ -1,25 +1,44 @@
-// C2SP signed-note and tlog-checkpoint. Vectors from Go's golang.org/x/mod/sumdb/note/note_test.go
-// (golang/mod at commit 02c991387e35f9e4c0a9b7ce137717055f8d716d, BSD-3-Clause): TestNewVerifier,
-// TestVerifierList and TestOpen, reproduced case by case; the PeterNeumann/EnochRoot keys and signatures
-// are copied from that file.
+// C2SP signed-note and tlog-checkpoint. Vectors are read (not retyped) from the same files the Python
+// tests use:
+// - tests/vectors/interop/go-sumdb/note_note_test.go: Go's golang.org/x/mod/sumdb/note/note_test.go
+//   (TestNewVerifier, TestVerifierList, TestOpen, reproduced case by case);
+// - tests/vectors/interop/go-sumdb/tlog_note_test.go: TestParseTree's golden tree note;
+// - tests/vectors/interop/c2sp/*.md: the C2SP spec examples (signed-note, tlog-checkpoint, tlog-cosignature).
+// See the READMEs of those directories for commits and licences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   parseVerifierKey, formatVerifierKey, parseNote, openNote, verifyCosignatures, keyId, isValidKeyName,
   ALG_COSIGNATURE_V1,
 } from '../../theme/static/js/verify/note.js';
 import { parseCheckpoint, formatCheckpoint } from '../../theme/static/js/verify/checkpoint.js';
-import { utf8, fromBase64, toBase64, concatBytes } from '../../theme/static/js/verify/bytes.js';
+import { utf8, fromBase64, toBase64, concatBytes, toHex } from '../../theme/static/js/verify/bytes.js';
+import { leafHash } from '../../theme/static/js/verify/merkle.js';
 import { FormatError, IntegrityError } from '../../theme/static/js/verify/errors.js';
 import { webcrypto } from 'node:crypto';
 
-const peterKey = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
-const enochKey = 'EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop';
-const text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const peterSig = '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
-const enochSig = '— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
-const peter = { name: 'PeterNeumann', keyId: 0xc74f20a3, base64: 'x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=' };
-const enoch = { name: 'EnochRoot', keyId: 0xaf0cfe78, base64: 'rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=' };
+const INTEROP = new URL('../vectors/interop/', import.meta.url);
+const GO = readFileSync(new URL('go-sumdb/note_note_test.go', INTEROP), 'utf8');
+const GO_TLOG = readFileSync(new URL('go-sumdb/tlog_note_test.go', INTEROP), 'utf8');
+const C2SP_NOTE = readFileSync(new URL('c2sp/signed-note.md', INTEROP), 'utf8');
+const C2SP_CP = readFileSync(new URL('c2sp/tlog-checkpoint.md', INTEROP), 'utf8');
+// A Go string literal assigned to `name` (first occurrence after `after`): "…" with \n escapes, or `…`.
+function goString(src, name, after = '') {
+  const from = after ? src.indexOf(after) : 0;
+  const m = new RegExp(`\\b${name}\\s*:?=\\s*("(?:[^"\\\\]|\\\\.)*"|\x60[^\x60]*\x60)`).exec(src.slice(from));
+  if (!m) throw new Error(`${name} not found in the Go test file`);
+  return m[1][0] === '"' ? JSON.parse(m[1]) : m[1].slice(1, -1);
+}
+const peterKey = goString(GO, 'peterKey', 'func TestOpen');
+const enochKey = goString(GO, 'enochKey', 'func TestOpen');
+const text = goString(GO, 'text', 'func TestOpen');
+const peterSig = goString(GO, 'peterSig', 'func TestOpen');
+const enochSig = goString(GO, 'enochSig', 'func TestOpen');
+// Go's Signature{Name, Hash, Base64} values of TestOpen, from the signature lines above.
+const sigOf = (line, keyIdValue) => ({ name: line.split(' ')[1], keyId: keyIdValue, base64: line.trim().split(' ')[2] });
+const peter = sigOf(peterSig, 0xc74f20a3);
+const enoch = sigOf(enochSig, 0xaf0cfe78);
 const open = (s, keys) => openNote(utf8(s), keys);
 // Go slices strings by bytes ("—" is 3 bytes in UTF-8): sig[:60] + "ABCD" + sig[60:].
 const spliceBytes = (s, at, ins) => { const b = Buffer.from(s); return b.subarray(0, at).toString() + ins + b.subarray(at).toString(); };
@@ -156,4 +175,31 @@ test('parseNote exposes the signature lines without verifying', () => {
   const n = parseNote(utf8(text + '\n' + peterSig + enochSig));
   assert.equal(n.text, text);
   assert.deepEqual(n.signatures.map((s) => [s.name, s.keyId, s.signature.length]), [['PeterNeumann', 0xc74f20a3, 64], ['EnochRoot', 0xaf0cfe78, 64]]);
+});
+
+test('C2SP signed-note example: the spec\'s verifier key verifies the spec\'s note', async () => {
+  const section = C2SP_NOTE.slice(C2SP_NOTE.indexOf('### Example'));
+  const vkey = /^    (\S+\+[0-9a-f]{8}\+\S+)$/m.exec(section)[1];
+  const signed = /```\n([\s\S]*?)```/.exec(section)[1];
+  const n = await openNote(utf8(signed), [await parseVerifierKey(vkey)]);
+  assert.equal(n.text, 'This is an example message.\n');
+  assert.equal(n.verified.length, 1);
+  await assert.rejects(openNote(utf8(signed.replace('example message', 'exemplary message')), [await parseVerifierKey(vkey)]), IntegrityError);
+});
+
+test('Go tlog TestParseTree golden and bad trees; C2SP tlog-checkpoint example', async () => {
+  const golden = goString(GO_TLOG, 'in', 'func TestParseTree');
+  const cp = parseCheckpoint(golden);
+  assert.equal(cp.origin, 'go.sum database tree');
+  assert.equal(cp.size, 123456789012);
+  assert.equal(toHex(cp.root), toHex(await leafHash(utf8('hello world')))); // RecordHash([]byte("hello world"))
+  assert.equal(formatCheckpoint(cp), golden);
+  const bad = [...GO_TLOG.slice(GO_TLOG.indexOf('var badTrees')).matchAll(/^\t\t"(go\.sum[^"]*)",$/gm)].map((m) => JSON.parse(`"${m[1]}"`));
+  assert.equal(bad.length, 2);
+  for (const t of bad) assert.throws(() => parseCheckpoint(t), FormatError, t);
+  const example = /```\n(example\.com\/behind-the-sofa[\s\S]*?)```/.exec(C2SP_CP)[1];
+  const { text: cpText, signatures } = parseNote(utf8(example));
+  const c = parseCheckpoint(cpText);
+  assert.deepEqual([c.origin, c.size, toBase64(c.root)], ['example.com/behind-the-sofa', 20852163, 'CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=']);
+  assert.equal(signatures[0].name, 'example.com/behind-the-sofa');
 });
