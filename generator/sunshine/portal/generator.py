@@ -1,0 +1,155 @@
+"""The Pelican generator of the portal: computes everything in ``generate_context()``, writes in
+``generate_output(writer)``, like Pelican's own generators.
+
+Settings it reads (``pelicanconf.py``):
+
+``SUNSHINE_DATA``          the data directory (loaded with :func:`sunshine.loading.load_dataset`)
+``SUNSHINE_PUBLIC_URL``    absolute URL of the published site, for the sitemap and Atom feeds
+                           (default ``https://<origin>/``); pages always link relatively
+``SUNSHINE_SEARCH``        whether the pages carry the Pagefind search UI (``sunshine build`` sets it)
+
+and, when run by ``sunshine build`` (:mod:`.build`): ``SUNSHINE_DATASET`` (the already loaded
+dataset), ``SUNSHINE_LEDGER`` (the ledger view), ``SUNSHINE_PREVIOUS_OUTPUT`` and
+``SUNSHINE_MANIFEST`` (incremental rendering), ``SUNSHINE_REPORT`` (a dict it fills with figures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pelican.generators import Generator
+
+from .. import model
+from ..errors import BuildError
+from . import feeds, ledger_view, lookup, opendata, stats, views
+from .render import Renderer, make_environment, templates_digest
+
+NAV = (
+    ("home", "首页", ""),
+    ("items", "抽查事项清单", "items/"),
+    ("plans", "年度抽查计划", "plans/"),
+    ("tasks", "抽查任务", "tasks/"),
+    ("results", "检查结果公示", "results/"),
+    ("enterprises", "检查对象查询", "enterprises/"),
+    ("stats", "统计", "stats/"),
+    ("ledger", "抽查账本", "ledger/"),
+    ("data", "开放数据", "data/"),
+)
+
+
+def site_globals(ds: model.Dataset, settings: dict, ledger: dict | None) -> dict:
+    j = ds.jurisdiction
+    public_url = settings.get("SUNSHINE_PUBLIC_URL") or f"https://{j.origin}/"
+    if not public_url.endswith("/"):
+        public_url += "/"
+    s = j.site
+    return {
+        "name": j.name,
+        "title": f"{j.name}“双随机、一公开”监管信息公示",
+        "short_title": "阳光抽查",
+        "sample": j.sample,
+        "origin": j.origin,
+        "public_url": public_url,
+        "search": bool(settings.get("SUNSHINE_SEARCH", False)),
+        "has_ledger": ledger is not None,
+        "nav": [{"id": k, "label": label, "url": url} for k, label, url in NAV],
+        "footer": {
+            "host": s.host,
+            "organiser": s.organiser,
+            "address": s.address,
+            "phone": s.phone,
+            "icp": s.icp,
+            "police_record": s.police_record,
+            "website_code": s.website_code,
+        },
+        "departments": [{"id": d.id, "name": d.name, "short_name": d.short_name} for d in j.departments],
+    }
+
+
+class PortalGenerator(Generator):
+    """Writes every record page of the portal (see :mod:`sunshine.portal.views`)."""
+
+    def generate_context(self) -> None:
+        ds = self.settings.get("SUNSHINE_DATASET")
+        if ds is None:
+            data = self.settings.get("SUNSHINE_DATA")
+            if not data:
+                raise BuildError("the Pelican settings name no SUNSHINE_DATA directory",
+                                 hint="set SUNSHINE_DATA = 'data' in pelicanconf.py, or run `sunshine build`")
+            from ..loading import load_dataset
+
+            ds = load_dataset(Path(data))
+        if "SUNSHINE_LEDGER" in self.settings:
+            ledger = self.settings["SUNSHINE_LEDGER"]
+        else:
+            data = self.settings.get("SUNSHINE_DATA")
+            ledger = ledger_view.load(Path(data) / "ledger", ds) if data else None
+        self.ds = ds
+        self.ledger = ledger
+        self.ix = views.Index(ds)
+        self.site = site_globals(ds, self.settings, ledger)
+        self.context["site"] = self.site  # base.html of Pelican's own pages (content/) uses it too
+        draws = ledger["draws"] if ledger else {}
+        draws_by_target = ledger["by_target"] if ledger else {}
+        ix = self.ix
+        pages: list[views.Page] = []
+        pages.append(views.Page(path="index.html", template="index.html",
+                                ctx=views.home_context(ix, ledger), title="首页", section="home"))
+        pages += views.item_pages(ix)
+        pages += views.plan_pages(ix)
+        pages += views.task_pages(ix, draws)
+        pages += views.result_pages(ix)
+        pages += views.enterprise_pages(ix, draws_by_target)
+        pages.append(views.Page(path="enterprises/index.html", template="enterprises.html",
+                                ctx={"count": len(set(ix.by_target) | set(draws_by_target))},
+                                title="检查对象查询", section="enterprises"))
+        pages.append(views.Page(path="stats/index.html", template="stats.html",
+                                ctx=stats.context(ds, ix, self._calendar()), title="统计", section="stats"))
+        pages += ledger_view.pages(ledger, ds)
+        self.downloads = opendata.files(ds, ix)
+        pages.append(views.Page(path="data/index.html", template="data.html",
+                                ctx={"downloads": opendata.listing(self.downloads)},
+                                title="开放数据", section="data"))
+        pages.append(views.Page(path="search/index.html", template="search.html",
+                                ctx={}, title="全文搜索", section="search"))
+        pages.append(views.Page(path="404.html", template="404.html", ctx={}, title="页面不存在"))
+        self.pages = pages
+        self.lookup_rows = views.enterprise_lookup_rows(ix, draws_by_target)
+
+    def _calendar(self):
+        cal = self.settings.get("SUNSHINE_CALENDAR")
+        if cal is None and self.settings.get("SUNSHINE_DATA"):
+            from ..workdays import Calendar
+
+            cal = Calendar.from_dir(self.settings["SUNSHINE_DATA"])
+        return cal
+
+    def generate_output(self, writer) -> None:  # noqa: ARG002 - Pelican's writer is not used for records
+        templates = Path(self.theme) / "templates"
+        env = make_environment(templates)
+        env.globals["site"] = self.site
+        renderer = Renderer(
+            env,
+            templates_digest(templates),
+            Path(self.output_path),
+            previous=self.settings.get("SUNSHINE_PREVIOUS_OUTPUT"),
+            manifest=self.settings.get("SUNSHINE_MANIFEST"),
+        )
+        site_digest = hashlib.sha256(repr(sorted(self.site.items())).encode()).digest()
+        for page in self.pages:
+            renderer.page(page, site_digest)
+        for rel, data in self.downloads.items():
+            renderer.file(rel, data)
+        for rel, data in lookup.files(self.lookup_rows).items():
+            renderer.file(rel, data)
+        for rel, data in feeds.files(self.ds, self.ix, self.site).items():
+            renderer.file(rel, data)
+        content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
+        renderer.file("sitemap.xml", feeds.sitemap(self.site, self.pages, content_pages))
+        renderer.file("robots.txt", feeds.robots(self.site))
+        report = self.settings.get("SUNSHINE_REPORT")
+        if isinstance(report, dict):
+            report.update(pages=len(self.pages), rendered=renderer.rendered, reused=renderer.reused,
+                          manifest=renderer.files,
+                          search_pages=sum(1 for p in self.pages if p.search))

@@ -1,0 +1,454 @@
+"""From a loaded :class:`~sunshine.model.Dataset` (and the ledger, when there is one) to pages.
+
+:func:`plan_pages` returns every record page of the portal as a :class:`Page`: its output path,
+its template and a context made only of plain, allow-listed data (:mod:`.privacy`). Nothing is
+rendered or written here; :mod:`.render` does that, and skips pages whose context did not change.
+
+URLs are ASCII and derived from stable ids (``tasks/2025-01/``, ``enterprises/<USCC>/``,
+``items/<dept>/``, ``plans/<year>/``); every link in a page is relative to the page
+(``root`` is ``"../../"`` for ``tasks/2025-01/index.html``) so the site works from any sub-path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from .. import model
+from . import privacy
+from .privacy import dept_label, iso
+
+RESULTS_PER_PAGE = 500
+LATEST_ON_HOME = 10
+
+
+@dataclass(slots=True)
+class Page:
+    """One HTML page to render: ``path`` (relative, ends in ``index.html`` or ``.html``)."""
+
+    path: str
+    template: str
+    ctx: dict
+    title: str
+    section: str = ""
+    search: bool = False  # indexed by Pagefind
+    lastmod: str = ""  # ISO date for the sitemap
+    filters: dict = field(default_factory=dict)  # Pagefind filters (shown as data attributes)
+
+
+def root_of(path: str) -> str:
+    """The relative prefix from *path* back to the site root: ``"a/b/index.html"`` → ``"../../"``."""
+    return "../" * path.count("/")
+
+
+@dataclass(slots=True)
+class ResultGroup:
+    """All versions of one result (same task, target, department), oldest first."""
+
+    task: str
+    target: str
+    department: str
+    versions: list[model.Result]
+
+    @property
+    def current(self) -> model.Result:
+        return self.versions[-1]
+
+    @property
+    def corrected(self) -> bool:
+        return len(self.versions) > 1
+
+
+class Index:
+    """Look-ups over a dataset, computed once per build."""
+
+    def __init__(self, ds: model.Dataset) -> None:
+        self.ds = ds
+        self.targets = ds.target_index()
+        self.item_names: dict[str, str] = {}
+        for v in ds.items.versions:
+            for it in v.items:
+                self.item_names[it.id] = it.name  # the latest version's name wins
+        self.tasks: dict[str, model.Task] = {t.id: t for t in ds.tasks()}
+        self.task_plan: dict[str, model.Plan] = {}
+        for p in ds.plans:
+            for v in p.versions:
+                for t in v.tasks:
+                    self.task_plan.setdefault(t.id, p)
+        groups: dict[tuple[str, str, str], list[model.Result]] = defaultdict(list)
+        for r in ds.results:
+            groups[(r.task, r.target, r.department)].append(r)
+        self.groups: list[ResultGroup] = [
+            ResultGroup(k[0], k[1], k[2], sorted(v, key=lambda r: r.version)) for k, v in groups.items()
+        ]
+        self.groups.sort(key=lambda g: (g.current.published, g.task, g.target, g.department), reverse=True)
+        self.by_task: dict[str, list[ResultGroup]] = defaultdict(list)
+        self.by_target: dict[str, list[ResultGroup]] = defaultdict(list)
+        for g in self.groups:
+            self.by_task[g.task].append(g)
+            self.by_target[g.target].append(g)
+
+    def target_pub(self, code: str) -> dict:
+        t = self.targets.get(code)
+        return privacy.public_target(t) if t else privacy.unknown_target(code)
+
+    def task_pub(self, task_id: str) -> dict:
+        t = self.tasks.get(task_id)
+        if t is None:
+            return {"id": task_id, "name": "（计划中无此任务）", "url": "", "year": 0}
+        return privacy.public_task(self.ds, t, self.item_names)
+
+    def group_pub(self, g: ResultGroup, with_target: bool = True, with_task: bool = True) -> dict:
+        cur = privacy.public_result(self.ds, g.current, self.item_names)
+        d = {
+            "current": cur,
+            "history": [privacy.public_result(self.ds, r, self.item_names) for r in g.versions[:-1]][::-1],
+            "corrected": g.corrected,
+            "first_published": iso(g.versions[0].published),
+        }
+        if with_target:
+            d["target"] = self.target_pub(g.target)
+        if with_task:
+            t = self.tasks.get(g.task)
+            d["task"] = {"id": g.task, "name": t.name if t else g.task, "url": f"tasks/{g.task}/" if t else ""}
+        return d
+
+
+def _paginate(rows: list, per_page: int) -> list[list]:
+    if not rows:
+        return [[]]
+    return [rows[i : i + per_page] for i in range(0, len(rows), per_page)]
+
+
+def _page_path(base: str, n: int) -> str:
+    return f"{base}index.html" if n == 1 else f"{base}{n}/index.html"
+
+
+def _pager(base: str, n: int, total: int) -> dict:
+    """Links of a paginated listing, relative to the site root."""
+    def url(k: int) -> str:
+        return base if k == 1 else f"{base}{k}/"
+
+    return {
+        "number": n,
+        "total": total,
+        "prev": url(n - 1) if n > 1 else "",
+        "next": url(n + 1) if n < total else "",
+        "pages": [{"number": k, "url": url(k)} for k in range(1, total + 1)] if total <= 30 else [],
+    }
+
+
+# --------------------------------------------------------------------------- item list
+
+
+def item_pages(ix: Index) -> list[Page]:
+    ds = ix.ds
+    versions = ds.items.versions
+    pages: list[Page] = []
+    dept_rows = []
+    for dept in ds.jurisdiction.departments:
+        history = []
+        prev: dict[str, model.Item] = {}
+        for v in versions:
+            cur = {it.id: it for it in v.items if it.department == dept.id}
+            added = sorted(set(cur) - set(prev))
+            removed = sorted(set(prev) - set(cur))
+            changed = sorted(i for i in set(cur) & set(prev) if cur[i] != prev[i])
+            history.append(
+                {
+                    "version": v.version,
+                    "published": iso(v.published),
+                    "note": v.note,
+                    "items": [privacy.public_item(ds, it) for it in cur.values()],
+                    "added": added,
+                    "removed": removed,
+                    "changed": changed,
+                }
+            )
+            prev = cur
+        current = history[-1]["items"] if history else []
+        if not current and not any(h["items"] for h in history):
+            continue
+        dept_rows.append(
+            {
+                "id": dept.id,
+                "name": dept.name,
+                "short_name": dept.short_name,
+                "url": f"items/{dept.id}/",
+                "count": len(current),
+                "focus": sum(1 for i in current if i["focus"]),
+            }
+        )
+        path = f"items/{dept.id}/index.html"
+        pages.append(
+            Page(
+                path=path,
+                template="items_department.html",
+                ctx={"department": {"id": dept.id, "name": dept.name, "short_name": dept.short_name},
+                     "items": current, "history": history[::-1]},
+                title=f"{dept.short_name}随机抽查事项清单",
+                section="items",
+                search=True,
+                lastmod=history[-1]["published"] if history else "",
+                filters={"类别": "抽查事项清单", "部门": dept.short_name},
+            )
+        )
+    cur = ds.items.current if versions else None
+    pages.append(
+        Page(
+            path="items/index.html",
+            template="items.html",
+            ctx={
+                "departments": dept_rows,
+                "versions": [{"version": v.version, "published": iso(v.published), "note": v.note,
+                              "count": len(v.items)} for v in versions][::-1],
+                "current": {"version": cur.version, "published": iso(cur.published), "count": len(cur.items)}
+                if cur else None,
+            },
+            title="随机抽查事项清单",
+            section="items",
+            lastmod=iso(cur.published) if cur else "",
+        )
+    )
+    return pages
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def plan_pages(ix: Index) -> list[Page]:
+    ds = ix.ds
+    pages: list[Page] = []
+    rows = []
+    for plan in ds.plans:
+        history = []
+        prev: dict[str, model.Task] = {}
+        for v in plan.versions:
+            cur = {t.id: t for t in v.tasks}
+            history.append(
+                {
+                    "version": v.version,
+                    "filed": iso(v.filed),
+                    "published": iso(v.published),
+                    "note": v.note,
+                    "tasks": [privacy.public_task(ds, t, ix.item_names) for t in v.tasks],
+                    "added": sorted(set(cur) - set(prev)),
+                    "removed": sorted(set(prev) - set(cur)),
+                    "changed": sorted(i for i in set(cur) & set(prev) if cur[i] != prev[i]),
+                }
+            )
+            prev = cur
+        current = history[-1]
+        tasks = current["tasks"]
+        joint = sum(1 for t in tasks if t["joint"])
+        deadline = _plan_deadline(ds, plan.year)
+        first_published = plan.versions[0].published
+        row = {
+            "year": plan.year,
+            "title": plan.title,
+            "url": f"plans/{plan.year}/",
+            "version": current["version"],
+            "published": current["published"],
+            "tasks": len(tasks),
+            "joint": joint,
+            "deadline": iso(deadline) if deadline else "",
+            "on_time": (first_published <= deadline) if deadline else None,
+        }
+        rows.append(row)
+        pages.append(
+            Page(
+                path=f"plans/{plan.year}/index.html",
+                template="plan.html",
+                ctx={"plan": row, "tasks": tasks, "history": history[::-1]},
+                title=plan.title,
+                section="plans",
+                search=True,
+                lastmod=current["published"],
+                filters={"类别": "年度抽查计划", "年度": str(plan.year)},
+            )
+        )
+    pages.append(Page(path="plans/index.html", template="plans.html", ctx={"plans": rows[::-1]},
+                      title="年度抽查计划", section="plans"))
+    return pages
+
+
+def _plan_deadline(ds: model.Dataset, year: int) -> date | None:
+    try:
+        month, day = (int(x) for x in ds.jurisdiction.settings.plan_deadline.split("-"))
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- tasks and results
+
+
+def task_pages(ix: Index, draws: dict[str, dict]) -> list[Page]:
+    """Task pages; *draws* maps task id → the public draw view from the ledger (may be empty)."""
+    pages: list[Page] = []
+    rows = []
+    for task in ix.ds.tasks():
+        pub = privacy.public_task(ix.ds, task, ix.item_names)
+        groups = ix.by_task.get(task.id, [])
+        codes = Counter(c for g in groups for c in g.current.codes)
+        draw = draws.get(task.id)
+        summary = {
+            "results": len(groups),
+            "targets": len({g.target for g in groups}),
+            "corrected": sum(1 for g in groups if g.corrected),
+            "codes": [{"label": c.label, "count": n} for c, n in codes.most_common()],
+            "last_published": iso(max((g.current.published for g in groups), default=None)),
+        }
+        status = _task_status(task, draw, groups)
+        rows.append({**pub, "status": status, "results": summary["results"]})
+        pages.append(
+            Page(
+                path=f"tasks/{task.id}/index.html",
+                template="task.html",
+                ctx={"task": pub, "summary": summary, "status": status, "draw": draw,
+                     "plan_url": f"plans/{task.year}/",
+                     "results_url": f"results/tasks/{task.id}/"},
+                title=task.name,
+                section="tasks",
+                search=True,
+                lastmod=summary["last_published"] or pub["draw_date"],
+                filters={"类别": "抽查任务", "年度": str(task.year), "部门": pub["departments"]},
+            )
+        )
+    rows.sort(key=lambda r: (r["draw_date"], r["id"]), reverse=True)
+    by_year: dict[int, list] = defaultdict(list)
+    for r in rows:
+        by_year[r["year"]].append(r)
+    pages.append(Page(path="tasks/index.html", template="tasks.html",
+                      ctx={"years": [{"year": y, "tasks": ts} for y, ts in sorted(by_year.items(), reverse=True)]},
+                      title="抽查任务", section="tasks"))
+    return pages
+
+
+def _task_status(task: model.Task, draw: dict | None, groups: list[ResultGroup]) -> str:
+    if groups:
+        return "结果已公示"
+    if draw and draw.get("locked"):
+        return "已抽取，检查中"
+    return "计划中"
+
+
+def result_pages(ix: Index) -> list[Page]:
+    pages: list[Page] = []
+    # per task
+    for task_id, groups in sorted(ix.by_task.items()):
+        task = ix.task_pub(task_id)
+        rows = sorted(groups, key=lambda g: (g.target, g.department))
+        chunks = _paginate(rows, RESULTS_PER_PAGE)
+        base = f"results/tasks/{task_id}/"
+        year = str(task.get("year") or "")
+        for n, chunk in enumerate(chunks, 1):
+            pages.append(
+                Page(
+                    path=_page_path(base, n),
+                    template="results_task.html",
+                    ctx={"task": task, "rows": [ix.group_pub(g, with_task=False) for g in chunk],
+                         "pager": _pager(base, n, len(chunks)), "count": len(rows)},
+                    title=f"{task['name']} 检查结果" + (f"（第{n}页）" if n > 1 else ""),
+                    section="results",
+                    lastmod=iso(max(g.current.published for g in chunk)) if chunk else "",
+                    filters={"类别": "检查结果", "年度": year},
+                )
+            )
+    # by date: one listing per month of the current version's publication date
+    by_month: dict[str, list[ResultGroup]] = defaultdict(list)
+    for g in ix.groups:
+        by_month[g.current.published.strftime("%Y-%m")].append(g)
+    months = []
+    for month in sorted(by_month, reverse=True):
+        groups = by_month[month]
+        chunks = _paginate(groups, RESULTS_PER_PAGE)
+        base = f"results/{month}/"
+        months.append({"month": month, "url": base, "count": len(groups),
+                       "corrections": sum(1 for g in groups if g.corrected)})
+        for n, chunk in enumerate(chunks, 1):
+            pages.append(
+                Page(
+                    path=_page_path(base, n),
+                    template="results_month.html",
+                    ctx={"month": month, "rows": [ix.group_pub(g) for g in chunk],
+                         "pager": _pager(base, n, len(chunks)), "count": len(groups)},
+                    title=f"{month} 检查结果公示" + (f"（第{n}页）" if n > 1 else ""),
+                    section="results",
+                    lastmod=iso(max(g.current.published for g in chunk)),
+                )
+            )
+    corrections = [ix.group_pub(g) for g in ix.groups if g.corrected]
+    corrections.sort(key=lambda d: d["current"]["published"], reverse=True)
+    pages.append(
+        Page(
+            path="results/index.html",
+            template="results.html",
+            ctx={"months": months,
+                 "tasks": [ix.task_pub(t) | {"count": len(gs)} for t, gs in sorted(ix.by_task.items(), reverse=True)],
+                 "latest": [ix.group_pub(g) for g in ix.groups[:50]],
+                 "corrections": corrections[:100], "corrections_total": len(corrections)},
+            title="检查结果公示",
+            section="results",
+        )
+    )
+    return pages
+
+
+def enterprise_pages(ix: Index, draws_by_target: dict[str, list[dict]]) -> list[Page]:
+    """One page per inspected or selected target, with its whole history."""
+    pages: list[Page] = []
+    codes = set(ix.by_target) | set(draws_by_target)
+    for code in sorted(codes):
+        target = ix.target_pub(code)
+        groups = sorted(ix.by_target.get(code, []), key=lambda g: (g.current.inspection_end, g.task), reverse=True)
+        rows = [ix.group_pub(g, with_target=False) for g in groups]
+        years = sorted({str(ix.tasks[g.task].year) for g in groups if g.task in ix.tasks}, reverse=True)
+        pages.append(
+            Page(
+                path=f"enterprises/{privacy.target_slug(code)}/index.html",
+                template="enterprise.html",
+                ctx={"target": target, "results": rows, "draws": draws_by_target.get(code, [])},
+                title=target["name"],
+                section="enterprises",
+                search=True,
+                lastmod=iso(max((g.current.published for g in groups), default=None)),
+                filters={"类别": "检查对象", "年度": years,
+                         "检查结果": sorted({c for r in rows for c in r["current"]["codes"]})},
+            )
+        )
+    return pages
+
+
+def enterprise_lookup_rows(ix: Index, draws_by_target: dict[str, list[dict]]) -> list[tuple[str, str, str]]:
+    """(code, name, url) for the exact-lookup index (:mod:`.lookup`)."""
+    out = []
+    for code in sorted(set(ix.by_target) | set(draws_by_target)):
+        t = ix.target_pub(code)
+        out.append((t["code"], t["name"], t["url"]))
+    return out
+
+
+def home_context(ix: Index, ledger: dict | None) -> dict:
+    ds = ix.ds
+    tasks = sorted(ds.tasks(), key=lambda t: (t.draw_date, t.id), reverse=True)
+    return {
+        "counts": {
+            "items": len(ds.items.current.items) if ds.items.versions else 0,
+            "departments": len(ds.jurisdiction.departments),
+            "plans": len(ds.plans),
+            "tasks": len(tasks),
+            "joint": sum(1 for t in tasks if t.joint),
+            "results": len(ix.groups),
+            "enterprises": len(ix.by_target),
+            "corrections": sum(1 for g in ix.groups if g.corrected),
+        },
+        "latest_tasks": [privacy.public_task(ds, t, ix.item_names) for t in tasks[:LATEST_ON_HOME]],
+        "latest_results": [ix.group_pub(g) for g in ix.groups[:LATEST_ON_HOME]],
+        "ledger": ledger,
+    }
+
+
+def department_names(ds: model.Dataset) -> dict[str, str]:
+    return {d.id: dept_label(ds, d.id) for d in ds.jurisdiction.departments}
