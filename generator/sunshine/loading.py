@@ -451,6 +451,9 @@ def _read_yaml(path: str, rel: str, problems: list[Problem]) -> _Yaml | None:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = exc.problem or "invalid YAML"
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            problems.append(Problem(rel, where, "", f"invalid value: {what}"))
+            return None
         if exc.context:
             what = f"{exc.context}: {what}"
         problems.append(Problem(rel, where, "", f"YAML syntax error: {what}"))
@@ -479,13 +482,13 @@ def _map_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int], seen: set[
             continue
         seen.add(id(n))
         if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else None
+            for k, v in reversed(n.value):  # reversed: popped in document order, so an anchor
+                key = k.value if isinstance(k, yaml.ScalarNode) else None  # is walked where it stands
                 if key is not None:
                     stack.append((v, (*p, key)))
         elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                stack.append((v, (*p, i)))
+            for i in range(len(n.value) - 1, -1, -1):
+                stack.append((n.value[i], (*p, i)))
 
 
 _MISSING = object()

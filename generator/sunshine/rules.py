@@ -132,6 +132,7 @@ def _check_inspectors(ds: model.Dataset, r: _Report, departments: set[str]) -> N
 def _check_plans(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
     s = ds.jurisdiction.settings
     task_home: dict[str, tuple[int, tuple[str, str]]] = {}
+    checked: set[model.Task] = set()  # a task carried unchanged into a later version is checked once
     for plan in ds.plans:
         file = f"plans/{plan.year}.yaml"
         prev: model.PlanVersion | None = None
@@ -168,7 +169,9 @@ def _check_plans(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
                         f"expected a task id unique across all years, got {t.id!r} again "
                         f"(already in plans/{home[0]}.yaml)",
                     )
-                _check_task(ds, t, place, r, departments)
+                if t not in checked:
+                    checked.add(t)
+                    _check_task(ds, t, place, r, departments)
             prev = pv
 
 
