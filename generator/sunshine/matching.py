@@ -1,0 +1,247 @@
+"""Inspector matching (双随机, second half): eligibility, rankings, teams, replacements.
+
+Normative text: ``docs/spec/draw.md`` §7. For each selected target, in draw order, every task
+department ranks its certified officers by a keyed random permutation of its officer list (sorted
+by id): a lazy Fisher–Yates shuffle whose uniform integers come from the stream
+
+    block_j = HMAC-SHA256(PRK, frame("match", department, target) || uint32_be(j)),  j = 0, 1, …
+    words   = the 8-byte big-endian integers of block_0, block_1, … (4 per block)
+    uniform(n): take the next word x; accept if x < 2**64 − (2**64 mod n) and return x mod n,
+                otherwise discard x and take the next (rejection sampling, no modulo bias)
+
+Experts and third parties are ranked the same way with ``frame("expert", target)`` over all task
+departments' experts. The team is then, in this order:
+
+1. the **leader**: the first officer of the lead department's ranking who holds every required
+   qualification, has capacity left and no declared conflict with the target;
+2. for each department (lead first, then participants in commitment order): the first eligible
+   officers of its ranking until the department has ``per_department`` in the group;
+3. if fewer than ``min_officers`` officers: further eligible officers of the lead department;
+4. ``experts`` experts from the expert ranking (on top; never counted as officers).
+
+"Eligible" = capacity left in this task, no declared conflict with the target, not already in the
+group, and not previously replaced out of it. Every member's capacity drops by one. When a step
+cannot be filled the whole draw fails with :class:`DrawError` (no partial team).
+
+A replacement takes the next eligible inspector in the same ranking (same department, same
+kind; a replaced leader is replaced by an officer who meets the leader's conditions): no new
+randomness.
+
+Pure: no I/O, no clock, no OS randomness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import hkdf
+from .beacon import frame
+from .errors import DrawError
+
+_TWO64 = 1 << 64
+
+
+class Stream:
+    """Uniform integers from ``HMAC(PRK, prefix || uint32_be(j))`` blocks, by rejection sampling."""
+
+    __slots__ = ("_mac", "_prefix", "_block", "_words")
+
+    def __init__(self, mac, prefix: bytes) -> None:
+        self._mac = mac
+        self._prefix = prefix
+        self._block = 0
+        self._words: list[int] = []
+
+    def word(self) -> int:
+        if not self._words:
+            b = self._mac(self._prefix + self._block.to_bytes(4, "big"))
+            self._block += 1
+            self._words = [int.from_bytes(b[i : i + 8], "big") for i in (24, 16, 8, 0)]  # popped from the end
+        return self._words.pop()
+
+    def uniform(self, n: int) -> int:
+        """A uniform integer in ``[0, n)``."""
+        if n < 1:
+            raise ValueError(f"expected n >= 1, got {n}")
+        limit = _TWO64 - _TWO64 % n
+        while True:
+            x = self.word()
+            if x < limit:
+                return x % n
+
+
+class Ranking:
+    """A lazily materialised uniform permutation of ``items`` (Fisher–Yates driven by a Stream)."""
+
+    __slots__ = ("_items", "_stream", "_swap", "order")
+
+    def __init__(self, items: list, stream: Stream) -> None:
+        self._items = items
+        self._stream = stream
+        self._swap: dict[int, int] = {}
+        self.order: list = []
+
+    def __getitem__(self, k: int):
+        """The k-th ranked item, or None past the end."""
+        items, order, swap = self._items, self.order, self._swap
+        m = len(items)
+        while len(order) <= k:
+            i = len(order)
+            if i >= m:
+                return None
+            j = i + self._stream.uniform(m - i)
+            vi = swap.get(i, i)
+            vj = swap.get(j, j)
+            swap[j] = vi
+            order.append(items[vj])
+        return order[k]
+
+    def __iter__(self):
+        k = 0
+        while (x := self[k]) is not None:
+            yield x
+            k += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    target: str
+    leader: str
+    officers: tuple[str, ...]  # leader first, then in order of choice
+    experts: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"target": self.target, "leader": self.leader, "officers": list(self.officers), "experts": list(self.experts)}
+
+
+class MatchState:
+    """Capacities and rankings across the teams of one task (mutable: replacements update it)."""
+
+    def __init__(self, prk: bytes, inspectors: list[dict], lead: str, participants: tuple[str, ...], team: dict) -> None:
+        self._mac = hkdf.Expander(prk).mac
+        self.lead = lead
+        self.departments = (lead, *participants)
+        self.rules = team
+        self.required = frozenset(team["qualifications"])
+        self.by_id = {r["id"]: r for r in inspectors}
+        self.conflicts = {r["id"]: frozenset(r["conflicts"]) for r in inspectors}
+        self.quals = {r["id"]: frozenset(r["qualifications"]) for r in inspectors}
+        self.remaining = {r["id"]: r["capacity"] for r in inspectors}
+        self.officers = {d: [r["id"] for r in inspectors if r["department"] == d and r["kind"] == "officer"] for d in self.departments}
+        self.experts = [r["id"] for r in inspectors if r["kind"] == "expert"]
+        self.teams: dict[str, Team] = {}
+        self.removed: dict[str, set[str]] = {}
+        self._rankings: dict[tuple, Ranking] = {}
+
+    @classmethod
+    def create(cls, prk, inspectors, lead, participants, team) -> MatchState:
+        return cls(prk, inspectors, lead, tuple(participants), team)
+
+    def ranking(self, kind: str, department: str | None, target: str) -> Ranking:
+        key = (kind, department, target)
+        r = self._rankings.get(key)
+        if r is None:
+            if kind == "match":
+                prefix, items = frame("match", department, target), self.officers[department]
+            else:
+                prefix, items = frame("expert", target), self.experts
+            r = self._rankings[key] = Ranking(items, Stream(self._mac, prefix))
+        return r
+
+    def _eligible(self, iid: str, target: str, taken) -> bool:
+        return (
+            self.remaining[iid] > 0
+            and target not in self.conflicts[iid]
+            and iid not in taken
+            and iid not in self.removed.get(target, ())
+        )
+
+    def _first(self, ranking: Ranking, target: str, taken, *, leader: bool = False) -> str | None:
+        for iid in ranking:
+            if self._eligible(iid, target, taken) and (not leader or self.required <= self.quals[iid]):
+                return iid
+        return None
+
+    def assign(self, target: str) -> Team:
+        """Draw the team of ``target`` (raises :class:`DrawError` when a rule cannot be met)."""
+        if target in self.teams:
+            raise DrawError(f"target {target}: already has a team")
+        rules = self.rules
+        taken: list[str] = []
+        lead_rank = self.ranking("match", self.lead, target)
+        leader = self._first(lead_rank, target, taken, leader=True)
+        if leader is None:
+            need = f" holding {', '.join(sorted(self.required))}" if self.required else ""
+            raise DrawError(
+                f"target {target}: no eligible group leader in the lead department {self.lead}: expected a certified"
+                f" officer{need} with capacity left and no declared conflict, got none",
+                hint="add officers to the inspector directory, raise their capacity, or change the team rules before the commitment",
+            )
+        taken.append(leader)
+        for d in self.departments:
+            have = sum(1 for i in taken if self.by_id[i]["department"] == d)
+            rank = self.ranking("match", d, target)
+            while have < rules["per_department"]:
+                iid = self._first(rank, target, taken)
+                if iid is None:
+                    raise DrawError(
+                        f"target {target}: department {d} must contribute {rules['per_department']} officer(s)"
+                        f" (每个部门自行抽取), but only {have} eligible officer(s) are left",
+                        hint="eligible = certified officer, capacity left in this task, no declared conflict",
+                    )
+                taken.append(iid)
+                have += 1
+        while len(taken) < rules["min_officers"]:
+            iid = self._first(lead_rank, target, taken)
+            if iid is None:
+                raise DrawError(
+                    f"target {target}: expected at least {rules['min_officers']} certified officers in the group,"
+                    f" got {len(taken)}: no further eligible officer in the lead department {self.lead}",
+                    hint="experts and third parties never count towards the officer minimum",
+                )
+            taken.append(iid)
+        experts: list[str] = []
+        exp_rank = self.ranking("expert", None, target)
+        while len(experts) < rules["experts"]:
+            iid = self._first(exp_rank, target, taken + experts)
+            if iid is None:
+                raise DrawError(f"target {target}: expected {rules['experts']} expert(s) on top of the officers, got {len(experts)}")
+            experts.append(iid)
+        for iid in (*taken, *experts):
+            self.remaining[iid] -= 1
+        team = Team(target, leader, tuple(taken), tuple(experts))
+        self.teams[target] = team
+        return team
+
+    def replace(self, target: str, inspector: str) -> Team:
+        """Replace ``inspector`` in ``target``'s team by the next eligible one of the same ranking."""
+        team = self.teams.get(target)
+        if team is None:
+            raise DrawError(f"target {target}: has no team to change")
+        if inspector not in team.officers and inspector not in team.experts:
+            raise DrawError(f"target {target}: {inspector} is not a member of its team (members: {', '.join(team.officers + team.experts)})")
+        current = [*team.officers, *team.experts]
+        self.removed.setdefault(target, set()).add(inspector)
+        rec = self.by_id[inspector]
+        if rec["kind"] == "expert":
+            new = self._first(self.ranking("expert", None, target), target, current)
+        else:
+            new = self._first(self.ranking("match", rec["department"], target), target, current, leader=inspector == team.leader)
+        if new is None:
+            self.removed[target].discard(inspector)
+            raise DrawError(
+                f"target {target}: no eligible replacement for {inspector} in its ranking"
+                f" ({'experts' if rec['kind'] == 'expert' else 'department ' + rec['department']})"
+            )
+        self.remaining[inspector] += 1
+        self.remaining[new] -= 1
+        swap = lambda ids: tuple(new if i == inspector else i for i in ids)  # noqa: E731
+        team = Team(target, new if team.leader == inspector else team.leader, swap(team.officers), swap(team.experts))
+        self.teams[target] = team
+        return team
+
+    def drop(self, target: str) -> None:
+        """Remove ``target``'s team (its target was replaced); members get their capacity back."""
+        team = self.teams.pop(target)
+        for iid in (*team.officers, *team.experts):
+            self.remaining[iid] += 1
