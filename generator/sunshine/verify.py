@@ -1,0 +1,594 @@
+"""Verification of a published ledger, in three layers (pure; spec ``docs/spec/ledger.md`` §13).
+
+Input is the ledger's files as a mapping ``path -> bytes`` (a dict in memory, or a lazy mapping over a
+directory or a web server; a missing file raises ``KeyError``), plus optionally the list of every file
+present (so that stray or superseded files are checked too).
+
+* **Layer 1 — any C2SP tlog-tiles log**: the checkpoint's signature by the log key, the entry bundles,
+  every hash tile, the Merkle root, and consistency with the checkpoint this verifier saw last time
+  (a different root for an old size is a fork).
+* **Layer 2 — ledger semantics**: every entry parses strictly, the hash chain, every signature, the
+  signer registered and allowed for the entry type, the key valid at the entry's time, blobs present and
+  matching their hashes, witness cosignatures.
+* **Layer 3 — domain rules the ledger can show**: one live commitment per task, the draw steps in order
+  (commit → randomness → lock → dispatch; nothing redrawn after the randomness), draws recomputed with
+  :func:`sunshine.draw.recompute` when that module is present, results published within the working-day
+  deadline, corrections after an original result.
+
+Tamper evidence is an ``integrity`` finding (exit code 4); a rule broken by validly signed entries is a
+``policy`` finding (exit code 3).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Iterable, Mapping
+
+from . import checkpoint as cp_mod
+from . import merkle, note, tiles
+from .entries import ENTRY_TYPES, Entry, Finding, LedgerState, blob_refs, parse_entry
+from .errors import EXIT_INTEGRITY, EXIT_OK, EXIT_POLICY, FormatError, IntegrityError, SunshineError
+
+TILE_WIDTH = 256
+_BLOB_PATH = re.compile(r"^blob/sha256/([0-9a-f]{64})$")
+
+#: ``[(message, signature, public_key), …] -> [bool, …]``: how signatures are checked (parallel or not).
+SignatureChecker = Callable[[list[tuple[bytes, bytes, bytes]]], list[bool]]
+
+
+def check_signatures_serial(batch: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    out = []
+    cache: dict[bytes, Ed25519PublicKey] = {}
+    for msg, sig, pub in batch:
+        key = cache.get(pub)
+        if key is None:
+            key = cache[pub] = Ed25519PublicKey.from_public_bytes(pub)
+        try:
+            key.verify(sig, msg)
+            out.append(True)
+        except InvalidSignature:
+            out.append(False)
+    return out
+
+
+@dataclass
+class Report:
+    origin: str = ""
+    size: int = 0
+    root: str = ""
+    checkpoint: str = ""
+    log_key: str = ""
+    log_key_source: str = ""  # "given" (pinned with --vkey) or "genesis" (trust on first use)
+    findings: list[Finding] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    types: dict[str, int] = field(default_factory=dict)
+    tasks: dict[str, dict] = field(default_factory=dict)
+    witnesses: list[dict] = field(default_factory=list)
+    layers_run: list[int] = field(default_factory=list)
+    keys: dict | None = None
+
+    @property
+    def integrity_ok(self) -> bool:
+        return not any(f.kind == "integrity" for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        if not self.integrity_ok:
+            return EXIT_INTEGRITY
+        if self.findings:
+            return EXIT_POLICY
+        return EXIT_OK
+
+    @property
+    def verdict(self) -> str:
+        return {EXIT_OK: "ok", EXIT_POLICY: "policy", EXIT_INTEGRITY: "integrity"}[self.exit_code]
+
+    def add(self, kind: str, layer: int, seq: int | None, message: str) -> None:
+        self.findings.append(Finding(kind, layer, seq, message))
+
+    def to_json(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "origin": self.origin,
+            "size": self.size,
+            "root": self.root,
+            "log_key": self.log_key,
+            "log_key_source": self.log_key_source,
+            "layers": self.layers_run,
+            "findings": [
+                {"kind": f.kind, "layer": f.layer, "seq": f.seq, "message": f.message} for f in self.findings
+            ],
+            "notices": self.notices,
+            "entry_types": dict(sorted(self.types.items())),
+            "tasks": self.tasks,
+            "witnesses": self.witnesses,
+        }
+
+    def to_text(self) -> str:
+        lines = [f"ledger {self.origin or '?'}: {self.size} entries, root {self.root or '?'}"]
+        if self.log_key:
+            how = "pinned with --vkey" if self.log_key_source == "given" else "taken from the genesis entry (pin it with --vkey)"
+            lines.append(f"log key {self.log_key} ({how})")
+        names = {1: "layer 1 (tlog: checkpoint, tiles, Merkle root)", 2: "layer 2 (entries, chain, signers, keys, blobs)",
+                 3: "layer 3 (draw order, recomputation, deadlines)"}
+        for layer in (1, 2, 3):
+            if layer not in self.layers_run:
+                lines.append(f"  -    {names[layer]}: not run")
+                continue
+            fs = [f for f in self.findings if f.layer == layer]
+            status = "FAIL" if any(f.kind == "integrity" for f in fs) else ("RULE" if fs else "ok")
+            lines.append(f"  {status:<4} {names[layer]}")
+            for f in fs[:50]:
+                lines.append(f"         {f.kind}: {f}")
+            if len(fs) > 50:
+                lines.append(f"         … and {len(fs) - 50} more")
+        for task, info in sorted(self.tasks.items()):
+            lines.append(f"  task {task}: {info['state']}" + (f" — {info['note']}" if info.get("note") else ""))
+        for w in self.witnesses:
+            lines.append(f"  witness {w['name']} cosigned size {w['size']} (entry {w['seq']})")
+        for n in self.notices:
+            lines.append(f"  note: {n}")
+        verdict = {
+            "ok": "OK: the ledger verifies",
+            "policy": "RULE FINDINGS: the ledger is intact but breaks rules (exit 3)",
+            "integrity": "INTEGRITY FAILURE: the ledger has been tampered with or is damaged (exit 4)",
+        }[self.verdict]
+        lines.append(verdict)
+        return "\n".join(lines)
+
+
+class _Tree:
+    """Merkle nodes of levels 0, 8, 16, … built from leaf hashes (for tiles and old roots)."""
+
+    def __init__(self) -> None:
+        self.range = merkle.CompactRange()
+        self.levels: list[list[bytes]] = [[]]
+
+    def append(self, leaf: bytes) -> None:
+        for level, _index, h in self.range.append(leaf):
+            if level % 8 == 0:
+                L = level // 8
+                if L == len(self.levels):
+                    self.levels.append([])
+                self.levels[L].append(h)
+
+    def node(self, level: int, index: int) -> bytes:
+        L, r = divmod(level, 8)
+        if r == 0:
+            return self.levels[L][index]
+        return merkle.root(self.levels[L][index << r:(index + 1) << r])
+
+    def root_at(self, size: int) -> bytes:
+        return merkle.root_from_nodes(size, self.node)
+
+    def expected_tiles(self, size: int) -> dict[str, bytes]:
+        out = {}
+        L = 0
+        while L < len(self.levels):
+            n = size // TILE_WIDTH ** L
+            if n == 0:
+                break
+            for j in range((n + TILE_WIDTH - 1) // TILE_WIDTH):
+                end = min(n, (j + 1) * TILE_WIDTH)
+                out[tiles.tile_path(L, j, end - j * TILE_WIDTH)] = b"".join(self.levels[L][j * TILE_WIDTH:end])
+            L += 1
+        return out
+
+
+def _get(files: Mapping[str, bytes], path: str) -> bytes | None:
+    try:
+        return files[path]
+    except KeyError:
+        return None
+
+
+def verify_files(
+    files: Mapping[str, bytes],
+    *,
+    vkey: str | None = None,
+    listing: Iterable[str] | None = None,
+    previous: bytes | None = None,
+    tlog_only: bool = False,
+    check_signatures: SignatureChecker = check_signatures_serial,
+    calendar=None,
+    recompute_draws: bool = True,
+    allow_test_chain: bool = False,
+) -> Report:
+    """Verify a ledger given as files; returns a :class:`Report` (never raises for bad input).
+
+    *vkey* pins the log's verifier key (``name+hash+base64``); without it the key named in the genesis
+    entry is used (trust on first use, said in the report). *previous* is the checkpoint note this
+    verifier accepted last time for the same origin. *tlog_only* stops after layer 1 (any C2SP log).
+    """
+    rep = Report()
+    try:
+        tree, raws = _layer1(files, vkey, listing, previous, tlog_only, rep)
+    except _Stop:
+        return rep
+    if tlog_only:
+        return rep
+    try:
+        state, entries = _layer2(files, raws, listing, check_signatures, rep)
+    except _Stop:
+        return rep
+    # cosignatures recorded in checkpoint.witness entries
+    _witnesses(entries, state, tree, rep)
+    rep.keys = state.keys_summary()
+    _layer3(entries, state, files, rep, calendar, recompute_draws, allow_test_chain)
+    return rep
+
+
+class _Stop(Exception):
+    pass
+
+
+def _fail(rep: Report, layer: int, seq: int | None, message: str) -> _Stop:
+    rep.add("integrity", layer, seq, message)
+    return _Stop()
+
+
+def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
+    rep.layers_run.append(1)
+    cp_bytes = _get(files, "checkpoint")
+    if cp_bytes is None:
+        raise _fail(rep, 1, None, "checkpoint: missing")
+    try:
+        parsed = note.parse_note(cp_bytes)
+        cp = cp_mod.parse_checkpoint(parsed.text)
+    except SunshineError as exc:
+        raise _fail(rep, 1, None, f"checkpoint: {exc.message}")
+    rep.origin, rep.size, rep.root = cp.origin, cp.size, cp.root_hash.hex()
+    rep.checkpoint = parsed.text.decode("utf-8", "replace")
+
+    # Entry bundles → leaf hashes → tree.
+    raws: list[bytes] = []
+    tree = _Tree()
+    for k in range((cp.size + TILE_WIDTH - 1) // TILE_WIDTH):
+        w = min(TILE_WIDTH, cp.size - k * TILE_WIDTH)
+        rel = tiles.entries_path(k, w)
+        data = _get(files, rel)
+        if data is None:
+            raise _fail(rep, 1, None, f"{rel}: missing (needed for size {cp.size})")
+        try:
+            bundle = tiles.decode_entry_bundle(data)
+        except SunshineError as exc:
+            raise _fail(rep, 1, None, f"{rel}: {exc.message}")
+        if len(bundle) != w:
+            raise _fail(rep, 1, None, f"{rel}: expected {w} entries, got {len(bundle)}")
+        for raw in bundle:
+            tree.append(merkle.leaf_hash(raw))
+        raws.extend(bundle)
+
+    # The log key: given, or from the genesis entry (ledger mode).
+    if vkey is None and not tlog_only:
+        try:
+            genesis = parse_entry(raws[0], "entry 0") if raws else None
+        except FormatError as exc:
+            raise _fail(rep, 1, 0, exc.message)
+        if genesis is None or genesis.type != "genesis":
+            raise _fail(rep, 1, 0, "expected a genesis entry naming the log key")
+        vkey, rep.log_key_source = genesis.body["log_key"], "genesis"
+    elif vkey is None:
+        raise _fail(rep, 1, None, "a verifier key (--vkey) is needed to verify a log that is not a Sunshine ledger")
+    else:
+        rep.log_key_source = "given"
+    rep.log_key = vkey
+    try:
+        verifier = note.parse_verifier_key(vkey)
+    except SunshineError as exc:
+        raise _fail(rep, 1, None, f"verifier key: {exc.message}")
+    try:
+        note.open_note(cp_bytes, [verifier])
+    except SunshineError as exc:
+        raise _fail(rep, 1, None, f"checkpoint signature: {exc.message}")
+    if cp.origin != verifier.name:
+        rep.notices.append(f"the log key is named {verifier.name!r}, the checkpoint origin is {cp.origin!r}")
+
+    if tree.root_at(cp.size) != cp.root_hash:
+        raise _fail(rep, 1, None, f"Merkle root of the entries is {tree.root_at(cp.size).hex()}, "
+                                  f"the checkpoint says {cp.root_hash.hex()}")
+    expected = tree.expected_tiles(cp.size)
+    for rel, want in expected.items():
+        got = _get(files, rel)
+        if got is None:
+            rep.add("integrity", 1, None, f"{rel}: missing")
+        elif got != want:
+            rep.add("integrity", 1, None, f"{rel}: hash tile does not match the entries")
+    if listing is not None:
+        _check_stray_tiles(listing, expected, tree, raws, cp.size, files, rep)
+    if previous is not None:
+        _check_previous(previous, verifier, cp, tree, rep)
+    if not rep.integrity_ok:
+        raise _Stop()
+    return tree, raws
+
+
+def _check_stray_tiles(listing, expected, tree: _Tree, raws: list[bytes], size: int, files, rep: Report) -> None:
+    """Files under tile/ other than the current ones: superseded partial tiles must be prefixes."""
+    for rel in sorted(listing):
+        if not rel.startswith("tile/") or rel in expected:
+            continue
+        try:
+            t = tiles.parse_tile_path(rel)
+        except SunshineError:
+            rep.notices.append(f"{rel}: not a tile path; ignored")
+            continue
+        level, index, width = t.level, t.index, t.width
+        span = 1 if t.is_entries else TILE_WIDTH ** level
+        if (index * TILE_WIDTH + width) * span > size:
+            rep.notices.append(f"{rel}: beyond the checkpoint (left by an interrupted append, not published)")
+            continue
+        data = _get(files, rel)
+        if data is None:
+            continue
+        if t.is_entries:
+            start = index * TILE_WIDTH
+            try:
+                ok = tiles.decode_entry_bundle(data) == raws[start:start + width]
+            except SunshineError:
+                ok = False
+        else:
+            ok = data == b"".join(tree.levels[level][index * TILE_WIDTH:index * TILE_WIDTH + width])
+        if not ok:
+            rep.add("integrity", 1, None, f"{rel}: superseded partial tile does not match the log")
+
+
+def _check_previous(previous: bytes, verifier, cp, tree: _Tree, rep: Report) -> None:
+    try:
+        old_note = note.open_note(previous, [verifier])
+        old = cp_mod.parse_checkpoint(old_note.text)
+    except SunshineError as exc:
+        rep.notices.append(f"the remembered checkpoint cannot be used: {exc.message}")
+        return
+    if old.origin != cp.origin:
+        return
+    if old.size > cp.size:
+        rep.add("integrity", 1, None, f"rollback: this log has {cp.size} entries, but a checkpoint of size "
+                                      f"{old.size} was verified before")
+        return
+    if tree.root_at(old.size) != old.root_hash:
+        rep.add("integrity", 1, None, f"fork: the checkpoint verified before (size {old.size}, root "
+                                      f"{old.root_hash.hex()}) is not a prefix of this log")
+    else:
+        rep.notices.append(f"consistent with the checkpoint verified before (size {old.size})")
+
+
+def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecker, rep: Report):
+    rep.layers_run.append(2)
+    state = LedgerState(rep.origin)
+    entries: list[Entry] = []
+    for seq, raw in enumerate(raws):
+        try:
+            e = parse_entry(raw, f"entry {seq}")
+            rep.types[e.type] = rep.types.get(e.type, 0) + 1
+            for f in state.apply(e, defer_signatures=True):
+                rep.findings.append(f)
+        except SunshineError as exc:
+            raise _fail(rep, 2, seq, exc.message)
+        entries.append(e)
+    if rep.log_key_source == "given" and state.log_key != rep.log_key:
+        rep.add("integrity", 2, 0, f"the genesis entry names log key {state.log_key!r}, not the pinned key")
+    results = check_signatures([(m, s, k) for _seq, m, s, k in state.pending])
+    for (seq, _m, _s, _k), ok in zip(state.pending, results):
+        if not ok:
+            rep.add("integrity", 2, seq, f"signature by {entries[seq].signer!r} does not verify")
+    state.pending.clear()
+    # blobs: every referenced blob present and matching; every stored blob matching its name
+    seen: set[str] = set()
+    for e in entries:
+        for ref in blob_refs(e.body):
+            if ref in seen:
+                continue
+            seen.add(ref)
+            rel = "blob/sha256/" + ref[7:]
+            data = _get(files, rel)
+            if data is None:
+                rep.add("integrity", 2, e.seq, f"{rel}: missing (referenced by entry {e.seq})")
+            elif hashlib.sha256(data).hexdigest() != ref[7:]:
+                rep.add("integrity", 2, e.seq, f"{rel}: content does not match its hash")
+    if listing is not None:
+        for rel in sorted(listing):
+            if not rel.startswith("blob/"):
+                continue
+            m = _BLOB_PATH.match(rel)
+            if not m:
+                rep.notices.append(f"{rel}: not a blob path; ignored")
+                continue
+            if "sha256:" + m.group(1) in seen:
+                continue
+            data = _get(files, rel)
+            if data is not None and hashlib.sha256(data).hexdigest() != m.group(1):
+                rep.add("integrity", 2, None, f"{rel}: content does not match its hash")
+            elif data is not None:
+                rep.notices.append(f"{rel}: a blob no entry references (left by an interrupted append?)")
+    if not rep.integrity_ok:
+        raise _Stop()
+    return state, entries
+
+
+def cosignature_verifiers(state: LedgerState) -> list:
+    """tlog-cosignature/v1 verifiers of the witness keys registered in the ledger."""
+    return [note.new_verifier(k.name, k.public_key, note.ALG_COSIGNATURE_V1)
+            for k in state.keys.values() if k.role == "witness"]
+
+
+def _witnesses(entries: list[Entry], state: LedgerState, tree: _Tree, rep: Report) -> None:
+    verifiers = {v.name: v for v in cosignature_verifiers(state)}
+    for e in entries:
+        if e.type != "checkpoint.witness":
+            continue
+        text = e.body["checkpoint"].encode("utf-8")
+        try:
+            wcp = cp_mod.parse_checkpoint(text)
+            sigs = note.parse_note(text + b"\n" + "\n".join(e.body["cosignatures"]).encode("utf-8") + b"\n").signatures
+        except SunshineError as exc:
+            rep.add("integrity", 2, e.seq, f"checkpoint.witness: {exc.message}")
+            continue
+        if wcp.origin != rep.origin or wcp.size > e.seq or tree.root_at(wcp.size) != wcp.root_hash:
+            rep.add("integrity", 2, e.seq, f"checkpoint.witness: the cosigned checkpoint (size {wcp.size}) is "
+                                           "not a checkpoint of this log before this entry")
+            continue
+        for sig in sigs:
+            v = verifiers.get(sig.name)
+            if v is None:
+                rep.add("policy", 2, e.seq, f"checkpoint.witness: {sig.name!r} is not a registered witness key")
+                continue
+            try:
+                ts = note.verify_cosignature(text, sig, v)
+            except SunshineError as exc:
+                rep.add("integrity", 2, e.seq, f"checkpoint.witness: {exc.message}")
+                continue
+            rep.witnesses.append({"name": sig.name, "size": wcp.size, "seq": e.seq, "timestamp": ts})
+
+
+# --------------------------------------------------------------------------- layer 3
+
+
+def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calendar, recompute_draws: bool,
+            allow_test_chain: bool) -> None:
+    rep.layers_run.append(3)
+    genesis = entries[0].body
+    settings = genesis.get("settings", {})
+    publish_days = settings.get("publish_within_workdays", 20)
+    draw_mod = None
+    if recompute_draws:
+        try:
+            from . import draw as draw_mod  # type: ignore[no-redef]
+        except ImportError:
+            draw_mod = None
+    if draw_mod is None or not hasattr(draw_mod, "recompute"):
+        draw_mod = None
+        if any(e.type == "draw.lock" for e in entries):
+            rep.notices.append("draws not recomputed: sunshine.draw is not available")
+    tasks: dict[str, dict] = {}
+    results: dict[tuple[str, str, str], int] = {}
+
+    def policy(seq: int, msg: str) -> None:
+        rep.add("policy", 3, seq, msg)
+
+    def get_blob(ref: str) -> bytes:
+        data = _get(files, "blob/sha256/" + ref[7:]) if isinstance(ref, str) and ref.startswith("sha256:") else None
+        if data is None or hashlib.sha256(data).hexdigest() != ref[7:]:
+            raise IntegrityError(f"blob {ref}: missing or damaged")
+        return data
+
+    for e in entries:
+        b = e.body
+        if e.type.startswith("draw."):
+            t = tasks.setdefault(b["task"], {"state": "planned", "commit": None, "randomness": None, "lock": None,
+                                             "commits": 0})
+            st = t["state"]
+            if e.type == "draw.commit":
+                if st not in ("planned", "voided"):
+                    policy(e.seq, f"task {b['task']}: a second commitment while one is live ({st}); void it first")
+                t.update(state="committed", commit=e, randomness=None, lock=None, note="")
+                t["commits"] += 1
+            elif e.type == "draw.void":
+                if st == "committed":
+                    t["state"] = "voided"
+                else:
+                    policy(e.seq, f"task {b['task']}: void in state {st!r}; only a commitment whose randomness "
+                                  "is not yet revealed may be voided (a later void would be a re-draw)")
+                    t["state"] = "voided"
+            elif e.type == "draw.randomness":
+                if st != "committed":
+                    policy(e.seq, f"task {b['task']}: randomness in state {st!r}; expected after a commitment")
+                t.update(state="randomness", randomness=e)
+            elif e.type == "draw.lock":
+                if st != "randomness":
+                    policy(e.seq, f"task {b['task']}: lock in state {st!r}; expected after the randomness")
+                t.update(state="locked", lock=e)
+                if draw_mod is not None and t["commit"] is not None and t["randomness"] is not None:
+                    if _needs_list_reveal(draw_mod, t["commit"], get_blob):
+                        t["note"] = "no-notice task: the draw is recomputed once the list is revealed"
+                    else:
+                        _recompute(draw_mod, t, e, get_blob, rep, list_reveal=None,
+                                   allow_test_chain=allow_test_chain)
+            elif e.type == "draw.dispatch":
+                if st != "locked":
+                    policy(e.seq, f"task {b['task']}: dispatch in state {st!r}; the list must be locked first")
+                else:
+                    t["state"] = "dispatched"
+            elif e.type == "draw.list_reveal":
+                if st not in ("locked", "dispatched"):
+                    policy(e.seq, f"task {b['task']}: list reveal in state {st!r}; expected after the lock")
+                elif draw_mod is not None and t.get("lock") is not None and t["commit"] is not None \
+                        and t["randomness"] is not None and _needs_list_reveal(draw_mod, t["commit"], get_blob):
+                    _recompute(draw_mod, t, t["lock"], get_blob, rep, list_reveal=e,
+                               allow_test_chain=allow_test_chain)
+            elif e.type in ("draw.replace_target", "draw.replace_inspector"):
+                if st not in ("locked", "dispatched"):
+                    policy(e.seq, f"task {b['task']}: {e.type} in state {st!r}; replacements come after the lock")
+        elif e.type in ("result.publish", "result.correct"):
+            key = (b["task"], b["target"], b["department"])
+            have = results.get(key)
+            if e.type == "result.publish":
+                if have is not None:
+                    policy(e.seq, f"result for {b['target']} in task {b['task']} by {b['department']} published "
+                                  "again; a change must be a result.correct")
+                results[key] = max(have or 0, 1)
+                t = tasks.get(b["task"])
+                if t is None or t["state"] not in ("locked", "dispatched"):
+                    policy(e.seq, f"result for task {b['task']} before its draw was locked")
+                _deadline(e, publish_days, calendar, rep)
+            else:
+                if have is None:
+                    policy(e.seq, f"correction of a result that was never published ({b['target']}, task {b['task']})")
+                elif b["version"] != have + 1:
+                    policy(e.seq, f"correction version: expected {have + 1}, got {b['version']}")
+                results[key] = max(have or 0, b["version"])
+    for task, t in tasks.items():
+        rep.tasks[task] = {"state": t["state"], "commitments": t["commits"],
+                           "note": t.get("note", "")}
+
+
+def _deadline(e: Entry, n: int, calendar, rep: Report) -> None:
+    from . import workdays
+    from .errors import CalendarError
+
+    end = date.fromisoformat(e.body["inspection_end"])
+    try:
+        due = calendar.add_workdays(end, n) if calendar is not None else workdays.add_workdays(end, n)
+    except CalendarError as exc:
+        rep.add("policy", 3, e.seq, f"publication deadline cannot be computed: {exc.message}")
+        return
+    published = date.fromisoformat(e.time[:10])
+    if published > due:
+        rep.add("policy", 3, e.seq, f"result for {e.body['target']} (task {e.body['task']}) published {published}, "
+                                    f"after the deadline {due} ({n} working days after the inspection ended {end})")
+
+
+def _recompute(draw_mod, t: dict, lock: Entry, get_blob, rep: Report, *, list_reveal: Entry | None,
+               allow_test_chain: bool) -> None:
+    """Recompute the task's draw from its commitment and randomness and compare with the lock."""
+    task = lock.body["task"]
+    try:
+        outcome = draw_mod.recompute(t["commit"].body, t["randomness"].body, get_blob,
+                                     list_reveal=list_reveal.body if list_reveal else None,
+                                     allow_test_chain=allow_test_chain)
+        diffs = draw_mod.compare_with_lock(outcome, lock.body, get_blob, commit_body=t["commit"].body,
+                                           randomness_body=t["randomness"].body)
+    except SunshineError as exc:
+        kind = "integrity" if exc.exit_code == EXIT_INTEGRITY else "policy"
+        rep.add(kind, 3, lock.seq, f"task {task}: the draw cannot be recomputed: {exc.message}")
+        return
+    for d in diffs:
+        rep.add("integrity", 3, lock.seq, f"task {task}: {d}")
+    if not diffs:
+        t["note"] = "draw recomputed from its commitment and randomness: matches the lock"
+
+
+def _needs_list_reveal(draw_mod, commit: Entry, get_blob) -> bool:
+    try:
+        c = draw_mod.load_commitment(commit.body, get_blob)
+    except SunshineError:
+        return False  # reported by the recomputation itself
+    return any(mode == "with_list" for _dept, _com, mode in c.contributions)
