@@ -1,0 +1,138 @@
+"""``sunshine verify [DIR]``: verify a published ledger (three layers; docs/spec/ledger.md §13).
+
+Exit status: 0 verified, 3 policy findings only, 4 integrity failure (tampering), 1 could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.parse
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .. import verify as verify_mod
+from ..errors import LedgerError
+from ..ledger_store import DirectoryFiles
+from .keys import DEFAULT_LEDGER
+
+STATE_ENV = "SUNSHINE_STATE"
+#: Below this many signatures a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 2000
+
+
+def default_state_dir() -> Path:
+    env = os.environ.get(STATE_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "sunshine"
+
+
+def state_file(state_dir: Path, origin: str) -> Path:
+    """Where the last verified checkpoint of *origin* is remembered."""
+    return state_dir / "checkpoints" / urllib.parse.quote(origin, safe="")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        help="verify a ledger: tlog proofs, signatures and chain, draw order and recomputation",
+        description=(
+            "Verify a ledger directory in three layers (docs/spec/ledger.md §13): 1. the C2SP checkpoint, "
+            "tiles and Merkle root (works for any C2SP tlog-tiles log with --vkey --tlog-only); 2. entries, hash "
+            "chain, signatures, signers and key validity, blobs, witness cosignatures; 3. draw steps in order, "
+            "draws recomputed, results within the working-day deadline. Remembers the last checkpoint verified "
+            "per origin and reports a fork or rollback. Exit status: 0 ok, 3 rule findings only, 4 integrity "
+            "failure (tampering), 1 could not run."
+        ),
+    )
+    p.add_argument("dir", nargs="?", default=DEFAULT_LEDGER, metavar="DIR",
+                   help=f"the ledger directory (default: {DEFAULT_LEDGER})")
+    p.add_argument("--vkey", metavar="VKEY",
+                   help="pin the log's verifier key (name+hash+base64); default: the key in the genesis entry")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--state", metavar="DIR",
+                   help=f"where to remember verified checkpoints (default: ${STATE_ENV} or ~/.local/state/sunshine)")
+    p.add_argument("--no-state", action="store_true", help="neither read nor update the remembered checkpoint")
+    p.add_argument("--tlog-only", action="store_true",
+                   help="layer 1 only: treat the entries as opaque (any C2SP tlog-tiles log; needs --vkey)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="processes for signature checks (default: one per CPU for large ledgers)")
+    p.add_argument("--data", metavar="DIR",
+                   help="data directory whose calendar-overrides.yaml completes the working-day calendar")
+    p.add_argument("--allow-test-chain", action="store_true",
+                   help="accept draws on the drand TEST chain (its secret key is public: sample data only)")
+    p.set_defaults(func=run)
+
+
+def _check_chunk(batch):
+    return verify_mod.check_signatures_serial(batch)
+
+
+def parallel_checker(jobs: int):
+    """A signature checker that spreads large batches over *jobs* processes."""
+
+    def check(batch):
+        n = jobs or os.cpu_count() or 1
+        if n <= 1 or len(batch) < PARALLEL_THRESHOLD:
+            return verify_mod.check_signatures_serial(batch)
+        size = (len(batch) + n * 4 - 1) // (n * 4)
+        chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
+        with ProcessPoolExecutor(max_workers=n) as pool:
+            out = []
+            for part in pool.map(_check_chunk, chunks):
+                out.extend(part)
+        return out
+
+    return check
+
+
+def verify_directory(path, *, vkey=None, state_dir: Path | None = None, tlog_only=False, jobs=0, calendar=None,
+                     allow_test_chain=False) -> verify_mod.Report:
+    files = DirectoryFiles(path)
+    if not (Path(path) / "checkpoint").exists():
+        raise LedgerError(f"{path}: not a ledger directory (no checkpoint file)")
+    previous = None
+    remembered = None
+    if state_dir is not None:
+        # the origin is needed to find the state file; read it from the (not yet verified) checkpoint
+        first = files.get("checkpoint", b"").split(b"\n", 1)[0].decode("ascii", "replace")
+        remembered = state_file(state_dir, first)
+        if remembered.is_file():
+            previous = remembered.read_bytes()
+    rep = verify_mod.verify_files(
+        files, vkey=vkey, listing=files.listing(), previous=previous, tlog_only=tlog_only,
+        check_signatures=parallel_checker(jobs), calendar=calendar, allow_test_chain=allow_test_chain,
+    )
+    if remembered is not None and rep.integrity_ok and rep.origin:
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        tmp = remembered.with_name(remembered.name + ".tmp")
+        tmp.write_bytes(files["checkpoint"])
+        os.replace(tmp, remembered)
+        rep.notices.append(f"remembered checkpoint size {rep.size} in {remembered}")
+    return rep
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.tlog_only and not args.vkey:
+        raise LedgerError("--tlog-only needs --vkey: a generic log names no key of its own")
+    calendar = None
+    if args.data:
+        from ..workdays import Calendar
+
+        calendar = Calendar.from_dir(args.data)
+    state_dir = None if args.no_state else (Path(args.state) if args.state else default_state_dir())
+    rep = verify_directory(args.dir, vkey=args.vkey, state_dir=state_dir, tlog_only=args.tlog_only,
+                           jobs=args.jobs, calendar=calendar, allow_test_chain=args.allow_test_chain)
+    if args.json:
+        print(json.dumps(rep.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(rep.to_text())
+    if rep.exit_code and not args.json:
+        print({3: "hint: the ledger is authentic; the findings are rules broken by signed entries",
+               4: "hint: do not trust this copy; compare it with another mirror and with witness cosignatures"}
+              [rep.exit_code], file=sys.stderr)
+    return rep.exit_code
