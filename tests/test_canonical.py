@@ -178,7 +178,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_round_trip(value: object) -> None:
     data = encode(value)
@@ -186,13 +186,13 @@ def test_round_trip(value: object) -> None:
     assert encode(decode(data)) == data
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_agrees_with_rfc8785_package(value: object) -> None:
     assert encode(value) == rfc8785.dumps(value)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(json_values)
 def test_pretty_printed_is_rejected_unless_identical(value: object) -> None:
     pretty = json.dumps(value, indent=1, ensure_ascii=True).encode()
