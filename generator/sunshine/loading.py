@@ -388,7 +388,7 @@ class _Loader(yaml.SafeLoader):
 
     def construct_yaml_timestamp(self, node):  # type: ignore[override]
         try:
-            return super().construct_yaml_timestamp(node)
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except ValueError:
             raise yaml.constructor.ConstructorError(
                 None, None, f"expected a valid date YYYY-MM-DD, got {node.value!r} (no such day)", node.start_mark
@@ -396,6 +396,24 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _FastLoader(yaml.CSafeLoader):  # libyaml: ~20x faster; same nodes, marks and constructors
+        construct_yaml_timestamp = _Loader.construct_yaml_timestamp
+
+    _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _FastLoader.construct_yaml_timestamp)
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = _Loader  # type: ignore[misc]
+
+
+def _compose_and_construct(text: str, loader_class: type) -> tuple[Any, Any]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _decode(raw: bytes, rel: str, problems: list[Problem]) -> str | None:
@@ -443,10 +461,13 @@ def _read_yaml(path: str, rel: str, problems: list[Problem]) -> _Yaml | None:
     text = _decode(raw, rel, problems)
     if text is None:
         return None
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        try:
+            node, data = _compose_and_construct(text, _FastLoader)
+        except (yaml.YAMLError, RecursionError):
+            # Bad input: parse again with the pure-Python loader, whose messages do not depend on
+            # whether PyYAML was built with libyaml.
+            node, data = _compose_and_construct(text, _Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -464,8 +485,6 @@ def _read_yaml(path: str, rel: str, problems: list[Problem]) -> _Yaml | None:
     except RecursionError:
         problems.append(Problem(rel, "", "", "YAML syntax error: expected a document, got nesting too deep"))
         return None
-    finally:
-        loader.dispose()
     lines: dict[tuple, int] = {}
     if node is not None:
         _map_lines(node, (), lines, set())
