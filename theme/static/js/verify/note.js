@@ -47,9 +47,13 @@ const hex8 = (n) => n.toString(16).padStart(8, '0');
 export async function parseVerifierKey(vkey) {
   const bad = (why) => new FormatError(`verifier key ${JSON.stringify(String(vkey).slice(0, 120))}: ${why}`);
   if (typeof vkey !== 'string') throw bad('expected a string');
-  const parts = vkey.split('+');
-  if (parts.length !== 3) throw bad('expected <name>+<key id>+<base64 key>');
-  const [name, idHex, key64] = parts;
+  // Split at the first two "+" only: the base64 key may itself contain "+".
+  const p1 = vkey.indexOf('+');
+  const p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
+  if (p2 < 0) throw bad('expected <name>+<key id>+<base64 key>');
+  const name = vkey.slice(0, p1);
+  const idHex = vkey.slice(p1 + 1, p2);
+  const key64 = vkey.slice(p2 + 1);
   if (!isValidKeyName(name)) throw bad('expected a key name without spaces or "+"');
   if (!/^[0-9a-f]{8}$/.test(idHex)) throw bad(`expected the key id as 8 lowercase hex digits, got ${JSON.stringify(idHex)}`);
   const key = fromBase64(key64, 'verifier key');
