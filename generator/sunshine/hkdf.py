@@ -79,22 +79,23 @@ class Expander:
     def block1(self, info: bytes) -> bytes:
         return self.mac(info + b"\x01")
 
-    def block1_many(self, infos):
-        """``[block1(info) + suffix_i …]`` for many infos, as fast as pure Python allows.
+    def block1_many(self, prefix: bytes, items):
+        """``[HKDF-Expand(prk, prefix + frame(item), 32) + item for item in items]``.
 
-        ``infos`` is an iterable of ``(info, tail)`` pairs; each result is
-        ``HKDF-Expand(prk, info, 32) + tail`` (``tail`` lets callers append the label so that
-        plain ``bytes`` comparison orders by ticket, then label).
+        ``frame(item)`` is the item's 4-byte big-endian length then its bytes. With
+        ``prefix = frame("target", stratum)`` and UTF-8 labels as items, each result is a member's
+        ticket followed by its label, so plain ``bytes`` order is (ticket, label) order.
         """
-        icopy = self._inner.copy
+        inner = self._inner.copy()
+        inner.update(prefix)  # the inner hash absorbs the common prefix once
+        icopy = inner.copy
         ocopy = self._outer.copy
         out = []
         append = out.append
-        for info, tail in infos:
+        for item in items:
             a = icopy()
-            a.update(info)
-            a.update(b"\x01")
+            a.update(len(item).to_bytes(4, "big") + item + b"\x01")
             b = ocopy()
             b.update(a.digest())
-            append(b.digest() + tail)
+            append(b.digest() + item)
         return out

@@ -32,6 +32,7 @@ Pure: no I/O, no clock, no OS randomness.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from . import hkdf
@@ -39,6 +40,7 @@ from .beacon import frame
 from .errors import DrawError
 
 _TWO64 = 1 << 64
+_UNPACK = struct.Struct(">4Q").unpack
 
 
 class Stream:
@@ -56,7 +58,7 @@ class Stream:
         if not self._words:
             b = self._mac(self._prefix + self._block.to_bytes(4, "big"))
             self._block += 1
-            self._words = [int.from_bytes(b[i : i + 8], "big") for i in (24, 16, 8, 0)]  # popped from the end
+            self._words = list(_UNPACK(b)[::-1])  # popped from the end: word 0 first
         return self._words.pop()
 
     def uniform(self, n: int) -> int:
@@ -132,6 +134,8 @@ class MatchState:
         self.teams: dict[str, Team] = {}
         self.removed: dict[str, set[str]] = {}
         self._rankings: dict[tuple, Ranking] = {}
+        self._prefix = {d: frame("match", d) for d in self.departments}
+        self._prefix[None] = frame("expert")
 
     @classmethod
     def create(cls, prk, inspectors, lead, participants, team) -> MatchState:
@@ -141,10 +145,12 @@ class MatchState:
         key = (kind, department, target)
         r = self._rankings.get(key)
         if r is None:
+            t = target.encode("utf-8")
+            t = len(t).to_bytes(4, "big") + t
             if kind == "match":
-                prefix, items = frame("match", department, target), self.officers[department]
+                prefix, items = self._prefix[department] + t, self.officers[department]
             else:
-                prefix, items = frame("expert", target), self.experts
+                prefix, items = self._prefix[None] + t, self.experts
             r = self._rankings[key] = Ranking(items, Stream(self._mac, prefix))
         return r
 
