@@ -141,6 +141,8 @@ class PortalGenerator(Generator):
             renderer.page(page, site_digest)
         for rel, data in self.downloads.items():
             renderer.file(rel, data)
+        for rel, data in (self.ledger or {}).get("files", {}).items():
+            renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
         for rel, data in lookup.files(self.lookup_rows).items():
             renderer.file(rel, data)
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import model
 from ..errors import BuildError
+from . import privacy
 from .views import Page, _page_path, _pager, _paginate
 
 ENTRIES_PER_PAGE = 200
@@ -22,8 +23,8 @@ def load(path: Path, ds: model.Dataset) -> dict | None:
     if not path.exists():
         return None
     try:
-        from ..ledger_store import Ledger  # noqa: F401
         from .. import verify  # noqa: F401
+        from ..ledger_store import Ledger  # noqa: F401
     except ImportError as exc:
         raise BuildError(
             f"{path} exists, but this installation has no ledger reader ({exc.name} is missing)",
@@ -33,8 +34,139 @@ def load(path: Path, ds: model.Dataset) -> dict | None:
     return _view(path, ds)
 
 
-def _view(path: Path, ds: model.Dataset) -> dict:  # pragma: no cover - wired when the ledger lands
-    raise BuildError(f"{path}: reading the ledger is not wired into the portal yet")
+def _view(path: Path, ds: model.Dataset) -> dict:
+    from .. import canonical, verify
+    from ..entries import ENTRY_TYPES
+    from ..errors import IntegrityError
+    from ..ledger_store import DirectoryFiles, Ledger
+
+    files = DirectoryFiles(path)
+    listing = files.listing()
+    rep = verify.verify_files(files, listing=listing)
+    if not rep.integrity_ok:
+        bad = [str(f) for f in rep.findings if f.kind == "integrity"]
+        raise IntegrityError(
+            f"{path}: the ledger fails verification, the portal is not built: " + "; ".join(bad[:5]),
+            hint=f"run `sunshine verify {path}` for the full report; never publish a ledger that does not verify",
+        )
+    led = Ledger.open(path)
+    entries = led.entries()
+    tasks = {t.id: t for t in ds.tasks()}
+    targets = ds.target_index()
+    inspector_dept = {i.id: i.department for i in ds.inspectors}
+
+    def target_pub(code: str) -> dict:
+        t = targets.get(code)
+        return privacy.public_target(t) if t else privacy.unknown_target(code)
+
+    def blob_json(ref: str):
+        try:
+            return canonical.decode(led.get_blob(ref))
+        except Exception:  # noqa: BLE001 - an unrevealed (no-notice) outcome is simply not shown
+            return None
+
+    rows = []
+    draws: dict[str, dict] = {}
+    for e in entries:
+        b = e.body
+        task_id = b.get("task") if isinstance(b.get("task"), str) else None
+        url = ""
+        summary = ""
+        if e.type.startswith("draw.") and task_id:
+            url = f"tasks/{task_id}/#draw" if task_id in tasks else ""
+            summary = f"任务 {task_id}"
+            d = draws.setdefault(task_id, {"locked": False, "selected": [], "strata": {}, "pool_size": "",
+                                           "pool_root": "", "commit_seq": "", "commit_time": "",
+                                           "commit_url": "", "randomness": "", "lock_seq": "", "lock_time": "",
+                                           "lock_url": "", "entries": []})
+            d["entries"].append(e.seq)
+            if e.type == "draw.commit":
+                d.update(pool_size=_dig(b, "pool", "size"), pool_root=_dig(b, "pool", "root"), commit_seq=e.seq,
+                         commit_time=e.time, commit_url=_entry_url(e.seq, len(entries)), locked=False,
+                         selected=[])
+                d["strata"] = {s.get("id"): {"size": s.get("size"), "sample": s.get("sample")}
+                               for s in (b.get("strata") if isinstance(b.get("strata"), list) else [])
+                               if isinstance(s, dict)}
+                d["randomness"] = f"drand quicknet 第{_dig(b, 'randomness', 'drand', 'round') or '?'}轮（承诺时尚未产生）"
+            elif e.type == "draw.randomness":
+                d["randomness"] = (f"drand quicknet 第{_dig(b, 'drand', 'round') or '?'}轮，"
+                                   f"信标原文已记入账本第{e.seq}条")
+            elif e.type in ("draw.lock", "draw.list_reveal"):
+                if e.type == "draw.lock":
+                    d.update(locked=True, lock_seq=e.seq, lock_time=e.time, lock_url=_entry_url(e.seq, len(entries)))
+                doc = blob_json(b["outcome"]) if isinstance(b.get("outcome"), str) else None
+                if isinstance(doc, dict) and isinstance(doc.get("selected"), list):
+                    teams = {t.get("target"): t for t in doc.get("teams", []) if isinstance(t, dict)}
+                    sel = []
+                    for code in doc["selected"]:
+                        t = teams.get(code, {})
+                        members = [{"id": i, "department": inspector_dept.get(i, ""), "leader": i == t.get("leader")}
+                                   for i in (t.get("officers") or []) + (t.get("experts") or [])]
+                        sel.append({"target": target_pub(code), "team": members})
+                    d["selected"] = sel
+            elif e.type == "draw.void":
+                d.update(locked=False, selected=[])
+        elif e.type.startswith("result.") and task_id:
+            code = b.get("target", "")
+            url = target_pub(code)["url"] if code in targets else ""
+            summary = f"任务 {task_id}，第{b.get('version', 1)}版"
+        elif e.type.startswith("key."):
+            summary = str(b.get("department", "") or b.get("name", ""))
+        elif e.type == "plan.publish":
+            summary = f"{b.get('year', '')}年度"
+            url = f"plans/{b.get('year')}/" if any(p.year == b.get("year") for p in ds.plans) else ""
+        rows.append({"seq": e.seq, "time": e.time, "type": e.type,
+                     "type_label": ENTRY_TYPES[e.type].label if e.type in ENTRY_TYPES else e.type,
+                     "signer": e.signer, "summary": summary, "url": url})
+    by_target: dict[str, list[dict]] = {}
+    for task_id, d in draws.items():
+        task = tasks.get(task_id)
+        for n, s in enumerate(d["selected"], 1):
+            by_target.setdefault(s["target"]["code"], []).append(
+                {"task_url": f"tasks/{task_id}/" if task else "", "task_name": task.name if task else task_id,
+                 "text": f"被抽中（第{n}位），账本第{d['lock_seq']}条锁定"})
+        verdict = rep.tasks.get(task_id)
+        d["verified"] = verdict.get("state", "") if isinstance(verdict, dict) else ""
+        d["verify_note"] = verdict.get("note", "") if isinstance(verdict, dict) else ""
+    keys = []
+    summary = rep.keys or led.keys_summary()
+    for k in (summary.get("keys", []) if isinstance(summary, dict) else []):
+        if isinstance(k, dict):
+            keys.append({"holder": privacy.dept_label(ds, k.get("department", "")) if k.get("department") else "",
+                         "name": k.get("name", ""), "role": k.get("role", ""),
+                         "key": f"{k.get('alg', '')}:{k.get('public_key', '')}",
+                         "status": k.get("status", ""),
+                         "valid": f"{k.get('valid_from') or ''} 起" + (f"，至 {k['valid_until']}" if k.get("valid_until") else "")})
+    published = {rel: files[rel] for rel in listing}
+    head = {"origin": rep.origin or led.origin, "size": rep.size, "root": rep.root,
+            "checkpoint": led.checkpoint_bytes().decode("utf-8"), "keys": keys,
+            "verdict": rep.verdict, "findings": [str(f) for f in rep.findings][:50],
+            "downloads": [{"url": LOG_PREFIX + "checkpoint", "title": "最新检查点（checkpoint，C2SP signed note）"},
+                          {"url": "ledger/keys.json", "title": "公钥及其历史（keys.json）"},
+                          {"url": "ledger/report.json", "title": "本站生成时的验证报告（JSON）"}]}
+    extra = {"ledger/keys.json": (canonical.encode(summary) if isinstance(summary, dict) else b"{}"),
+             "ledger/report.json": canonical.encode(rep.to_json())}
+    return {"head": head, "entries": rows, "draws": draws, "by_target": by_target,
+            "files": {LOG_PREFIX + rel: data for rel, data in published.items()} | extra}
+
+
+LOG_PREFIX = "ledger/log/"
+
+
+def _dig(obj, *keys):
+    """``obj[k1][k2]…`` or ``""`` when a level is missing or not an object (bodies are checked by
+    :mod:`sunshine.entries`; the portal only displays them)."""
+    for k in keys:
+        if not isinstance(obj, dict) or k not in obj:
+            return ""
+        obj = obj[k]
+    return obj
+
+
+def _entry_url(seq: int, total: int) -> str:
+    """The entries page holding *seq* (newest first, ENTRIES_PER_PAGE a page) with its anchor."""
+    n = (total - 1 - seq) // ENTRIES_PER_PAGE + 1
+    return ("ledger/entries/" if n == 1 else f"ledger/entries/{n}/") + f"#e{seq}"
 
 
 def pages(ledger: dict | None, ds: model.Dataset) -> list[Page]:

@@ -1,0 +1,85 @@
+"""The portal with a ledger: the 账本 pages, the published tlog-tiles files, and the safety rule
+that a ledger failing verification stops the build (exit 4) and leaves the old site untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portal_site import copy_data, parse, sample_site
+from sunshine import cli
+
+pytest.importorskip("sunshine.ledger_store")
+pytest.importorskip("sunshine.verify")
+ledger_fixture = pytest.importorskip("ledger_fixture")
+
+
+@pytest.fixture(scope="module")
+def with_ledger(tmp_path_factory):
+    sample_site(tmp_path_factory)  # the shared sample data
+    base = tmp_path_factory.mktemp("ledger-site")
+    data = copy_data(base)
+    ledger_fixture.build_sample_ledger(data / "ledger")
+    out = base / "output"
+    assert cli.main(["build", "--data", str(data), "--output", str(out), "--no-search", "--quiet"]) == 0
+    return data, out
+
+
+def test_ledger_page_shows_head_checkpoint_and_keys(with_ledger):
+    data, out = with_ledger
+    t = parse(out / "ledger/index.html").text
+    assert ledger_fixture.ORIGIN in t
+    checkpoint = (data / "ledger/checkpoint").read_text(encoding="utf-8")
+    size = checkpoint.splitlines()[1]
+    assert f"条目数{size}" in t.replace(" ", "").replace("\n", "")
+    assert checkpoint.splitlines()[2] in t  # the root hash line of the signed checkpoint
+    assert "amr-op" in t and "ed25519:" in t
+    assert "尚未建立账本" not in t
+    home = parse(out / "index.html").text
+    assert ledger_fixture.ORIGIN in home
+
+
+def test_ledger_files_are_published_byte_for_byte(with_ledger):
+    data, out = with_ledger
+    src = data / "ledger"
+    for p in src.rglob("*"):
+        if p.is_file() and not p.name.startswith("."):
+            rel = p.relative_to(src)
+            assert (out / "ledger/log" / rel).read_bytes() == p.read_bytes(), rel
+    assert not list((out / "ledger/log").rglob(".lock"))
+
+
+def test_entries_pages_list_every_entry(with_ledger):
+    data, out = with_ledger
+    size = int((data / "ledger/checkpoint").read_text().splitlines()[1])
+    doc = parse(out / "ledger/entries/index.html")
+    assert {f"e{i}" for i in range(size)} <= doc.ids
+    assert "摇号承诺" in doc.text and "账本创建" in doc.text
+
+
+def test_task_page_shows_the_draw_from_the_ledger(with_ledger):
+    _, out = with_ledger
+    t = parse(out / "tasks/2025-01/index.html").text
+    assert "承诺时间" in t and "账本第" in t
+
+
+def test_tampered_ledger_stops_the_build(with_ledger, tmp_path, capsys):
+    data, out = with_ledger
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bundle = next((data / "ledger/tile/entries").rglob("*"))
+    while bundle.is_dir():
+        bundle = next(bundle.iterdir())
+    original = bundle.read_bytes()
+    damaged = bytearray(original)
+    damaged[len(damaged) // 2] ^= 0x01
+    bundle.write_bytes(bytes(damaged))
+    try:
+        capsys.readouterr()
+        code = cli.main(["build", "--data", str(data), "--output", str(out), "--no-search"])
+        err = capsys.readouterr().err
+    finally:
+        bundle.write_bytes(original)
+    assert code == 4
+    assert err.startswith("error: ") and "fails verification" in err and "hint: run `sunshine verify" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
