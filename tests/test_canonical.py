@@ -157,6 +157,17 @@ def test_decode_rejects(data: bytes, message: str) -> None:
         decode(data)
 
 
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(FormatError, match="nested at most"):
+        encode(deep)
+    with pytest.raises(FormatError, match="nested at most"):
+        decode(b"[" * 100_000 + b"]" * 100_000)
+    assert decode(b"[" * 200 + b"]" * 200) is not None
+
+
 def test_decode_rejects_non_bytes() -> None:
     with pytest.raises(FormatError, match="expected bytes, got str"):
         decode("{}")  # type: ignore[arg-type]

@@ -142,7 +142,10 @@ def encode(obj: object) -> bytes:
     non-string keys and any other type.
     """
     out: list[str] = []
-    _encode(obj, "$", out)
+    try:
+        _encode(obj, "$", out)
+    except RecursionError:
+        raise FormatError("expected JSON nested at most a few hundred levels deep, got deeper nesting") from None
     return "".join(out).encode("utf-8")
 
 
@@ -206,7 +209,9 @@ def decode(data: bytes) -> object:
         raise FormatError(f"invalid canonical JSON: {exc.message}") from None
     except json.JSONDecodeError as exc:
         raise FormatError(f"invalid JSON at character {exc.pos}: {exc.msg}") from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise FormatError("expected JSON nested at most a few hundred levels deep, got deeper nesting") from None
+    except ValueError as exc:
         raise FormatError(f"invalid JSON: {exc}") from None
     try:
         again = encode(value)
