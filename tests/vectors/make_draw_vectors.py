@@ -186,7 +186,7 @@ def stream_vectors() -> list[dict]:
     for dept, target, n in (("amr", uscc_like(1), 7), ("health", uscc_like(2), 1000), ("amr", uscc_like(3), 2**63 + 1)):
         prefix = beacon.frame("match", dept, target)
         s = matching.Stream(mac, prefix)
-        blocks = [mac(prefix + j.to_bytes(4, "big")).hex() for j in range(3)]
+        blocks = [mac(prefix + j.to_bytes(4, "big")).hex() for j in range(4)]
         values = [s.uniform(n) for _ in range(8)]
         r = matching.Ranking([f"X-{k:02d}" for k in range(10)], matching.Stream(mac, prefix))
         out.append({"prk": prk.hex(), "prefix": prefix.hex(), "blocks": blocks, "n": n, "uniform": values,
