@@ -129,3 +129,22 @@ def read_files(path: Path) -> dict[str, bytes]:
         if p.is_file() and not any(part.startswith(".") for part in rel.split("/")):
             out[rel] = p.read_bytes()
     return out
+
+
+def layout_files(origin: str, raws: list[bytes], signer: note.Signer) -> dict[str, bytes]:
+    """The published files (checkpoint, tiles, bundles) of a log holding *raws*, signed by *signer*.
+
+    Lets tests play a dishonest log operator: reorder, drop or replace entries and re-sign.
+    """
+    from sunshine import checkpoint
+    from sunshine.ledger_store import TILE_WIDTH, TreeBuilder
+
+    tree = TreeBuilder()
+    bundles: dict[int, list[bytes]] = {}
+    for i, raw in enumerate(raws):
+        tree.append(raw)
+        bundles.setdefault(i // TILE_WIDTH, []).append(raw)
+    files = dict(tree.tile_files(0, bundles))
+    text = checkpoint.format_checkpoint(checkpoint.Checkpoint(origin, len(raws), tree.root(), ()))
+    files["checkpoint"] = note.sign_note(text, signer)
+    return files

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,7 +60,8 @@ def parse_time(value: object, where: str) -> str:
     if not isinstance(value, str) or not _TIME.match(value):
         raise FormatError(f"{where}: expected a time \"YYYY-MM-DDTHH:MM:SSZ\", got {value!r}")
     try:
-        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+        datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16]),
+                 int(value[17:19]))
     except ValueError:
         raise FormatError(f"{where}: expected a real calendar time, got {value!r}") from None
     return value
@@ -385,6 +387,53 @@ def build_entry(origin: str, seq: int, prev: str, time: str, type_: str, body: d
     return parse_entry(raw)
 
 
+class _NotFast(Exception):
+    pass
+
+
+def _fast_hook(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        raise _NotFast
+    for k in d:
+        if not k.isascii() and max(k) > "\uffff":
+            raise _NotFast  # UTF-16 and code-point key order may differ: let canonical decide
+    return d
+
+
+def _fast_int(text: str) -> int:
+    v = int(text)
+    if not -canonical.MAX_SAFE_INTEGER <= v <= canonical.MAX_SAFE_INTEGER:
+        raise _NotFast
+    return v
+
+
+def _fast_float(text: str):
+    raise _NotFast
+
+
+def decode_canonical(data: bytes) -> object:
+    """:func:`canonical.decode`, with a fast path for the common case (same result, same errors).
+
+    ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` writes exactly the RFC 8785
+    form of a value made of objects whose keys are in the Basic Multilingual Plane (code-point order =
+    UTF-16 order), integers and valid Unicode strings (same escapes: ``\\" \\\\ \\b \\f \\n \\r \\t`` and
+    lowercase ``\\u00xx``). When re-encoding that way gives back *data* byte for byte, *data* is canonical;
+    anything else (floats, duplicates, lone surrogates, other keys, differences) goes to
+    :func:`canonical.decode`, which decides and names the error. ``tests/test_entries.py`` checks
+    both agree.
+    """
+    try:
+        obj = json.loads(data, object_pairs_hook=_fast_hook, parse_int=_fast_int, parse_float=_fast_float,
+                         parse_constant=_fast_float)
+        again = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except (_NotFast, ValueError, UnicodeError, RecursionError, TypeError):
+        return canonical.decode(data)
+    if again != data:
+        return canonical.decode(data)
+    return obj
+
+
 def parse_entry(data: bytes, where: str = "entry") -> Entry:
     """Parse one entry strictly (canonical JSON, exact members, types); :class:`FormatError` if not.
 
@@ -394,7 +443,7 @@ def parse_entry(data: bytes, where: str = "entry") -> Entry:
     if len(data) > MAX_ENTRY_SIZE:
         raise FormatError(f"{where}: expected at most {MAX_ENTRY_SIZE} bytes, got {len(data)}")
     try:
-        obj = canonical.decode(data)
+        obj = decode_canonical(bytes(data))
     except FormatError as exc:
         raise FormatError(f"{where}: {exc.message}") from None
     if not isinstance(obj, dict):

@@ -267,6 +267,20 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
             tree.append(merkle.leaf_hash(raw))
         raws.extend(bundle)
 
+    # Cheap checks first: the entries must hash to the (not yet authenticated) root, the tiles must match.
+    computed = tree.root_at(cp.size)
+    if computed != cp.root_hash:
+        raise _fail(rep, 1, None, f"Merkle root of the entries is {computed.hex()}, "
+                                  f"the checkpoint says {cp.root_hash.hex()}")
+    expected = tree.expected_tiles(cp.size)
+    for rel, want in expected.items():
+        got = _get(files, rel)
+        if got is None:
+            rep.add("integrity", 1, None, f"{rel}: missing")
+        elif got != want:
+            rep.add("integrity", 1, None, f"{rel}: hash tile does not match the entries")
+    if not rep.integrity_ok:
+        raise _Stop()
     # The log key: given, or from the genesis entry (ledger mode).
     if vkey is None and not tlog_only:
         try:
@@ -292,16 +306,6 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
     if cp.origin != verifier.name:
         rep.notices.append(f"the log key is named {verifier.name!r}, the checkpoint origin is {cp.origin!r}")
 
-    if tree.root_at(cp.size) != cp.root_hash:
-        raise _fail(rep, 1, None, f"Merkle root of the entries is {tree.root_at(cp.size).hex()}, "
-                                  f"the checkpoint says {cp.root_hash.hex()}")
-    expected = tree.expected_tiles(cp.size)
-    for rel, want in expected.items():
-        got = _get(files, rel)
-        if got is None:
-            rep.add("integrity", 1, None, f"{rel}: missing")
-        elif got != want:
-            rep.add("integrity", 1, None, f"{rel}: hash tile does not match the entries")
     if listing is not None:
         _check_stray_tiles(listing, expected, tree, raws, cp.size, files, rep)
     if previous is not None:
@@ -376,11 +380,6 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
         entries.append(e)
     if rep.log_key_source == "given" and state.log_key != rep.log_key:
         rep.add("integrity", 2, 0, f"the genesis entry names log key {state.log_key!r}, not the pinned key")
-    results = check_signatures([(m, s, k) for _seq, m, s, k in state.pending])
-    for (seq, _m, _s, _k), ok in zip(state.pending, results):
-        if not ok:
-            rep.add("integrity", 2, seq, f"signature by {entries[seq].signer!r} does not verify")
-    state.pending.clear()
     # blobs: every referenced blob present and matching; every stored blob matching its name
     seen: set[str] = set()
     for e in entries:
@@ -409,6 +408,13 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
                 rep.add("integrity", 2, None, f"{rel}: content does not match its hash")
             elif data is not None:
                 rep.notices.append(f"{rel}: a blob no entry references (left by an interrupted append?)")
+    if not rep.integrity_ok:
+        raise _Stop()
+    results = check_signatures([(m, s, k) for _seq, m, s, k in state.pending])
+    for (seq, _m, _s, _k), ok in zip(state.pending, results):
+        if not ok:
+            rep.add("integrity", 2, seq, f"signature by {entries[seq].signer!r} does not verify")
+    state.pending.clear()
     if not rep.integrity_ok:
         raise _Stop()
     return state, entries
