@@ -321,8 +321,9 @@ def _selections(ds: demo.model.Dataset) -> dict[str, list[str]]:
             if s.remainder:
                 members, rest = rest, []
             else:
-                members = [x for x in rest if x.credit_class in s.credit_classes or (x.flags & set(s.flags))]
-                rest = [x for x in rest if x not in members]
+                member = [x.credit_class in s.credit_classes or bool(x.flags & set(s.flags)) for x in rest]
+                members = [x for x, m in zip(rest, member) if m]
+                rest = [x for x, m in zip(rest, member) if not m]
             chosen += [x.code for x in members[: s.sample_size(len(members))]]
         out[t.id] = chosen
     return out
@@ -397,3 +398,25 @@ def test_results_csv_round_trips_through_the_loader(sample, sample_dir, results,
     assert set(v.dataset.results) == set(res)
     late_warnings = [p for p in v.warnings if p.file.startswith("results/")]
     assert late_warnings, "the deliberately late publications are flagged"
+
+
+# --------------------------------------------------------------------------- benchmark (slow)
+
+
+@pytest.mark.slow
+def test_foundation_benchmark_runs_at_a_small_scale():
+    """bench/bench_foundation.py end to end at 20,000 targets: generates, validates, prints the figures."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_foundation.py"), "--scale", "20000"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "20,000 targets" in out and "40 tasks" in out
+    for line in ("generate (sunshine demo-data)", "validate (sunshine validate)", "validate peak RSS"):
+        assert line in out and "MISSED" not in out
