@@ -37,7 +37,7 @@ def pools(draw_, max_size=60):
     return members, tuple(strata)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(prk=PRKS, pool=pools())
 def test_counts_exact_and_no_duplicates(prk, pool):
     members, strata = pool
@@ -114,7 +114,7 @@ def matching_setups(draw_):
     return depts, targets, insp, team
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(setup=matching_setups(), prk=PRKS)
 def test_matching_never_breaks_a_rule(setup, prk):
     depts, targets, insp, team = setup

@@ -852,3 +852,14 @@ def make_commit(
     if len(canonical.encode(body)) > 16 * 1024:
         raise DrawError(f"task {task}: the commitment body exceeds 16 KiB", hint="too many cap overrides or lotteries")
     return body, blobs, opening
+
+
+def list_reveal_body(lock: dict, contributions: list[tuple[str, bytes]]) -> dict:
+    """The ``draw.list_reveal`` body of a no-notice task: the held-back secrets and the outcome."""
+    return {
+        "algorithm": ALGORITHM,
+        "task": lock["task"],
+        "lock": body_hash(lock),
+        "outcome": lock["outcome"],
+        "contributions": [{"department": d, "secret": s.hex()} for d, s in contributions],
+    }

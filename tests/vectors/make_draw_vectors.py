@@ -124,8 +124,8 @@ def case_no_notice():
         contributions=[("amr", beacon.contribution_commitment("2025-04", "amr", secret), "with_list")],
     )
     rb = draw.make_randomness_body(body, beacon_text(f"test-{TEST_ROUND}.json"))
-    reveal = {"algorithm": beacon.ALGORITHM, "task": "2025-04", "contributions": [{"department": "amr", "secret": secret.hex()}]}
-    return dict(name="no-notice", description="不宜告知: the lead department's contribution is revealed only with the list (draw.list_reveal), so nobody can compute the list from the public randomness before then",
+    reveal = {"contributions": [{"department": "amr", "secret": secret.hex()}]}  # completed in run_case
+    return dict(secret=("amr", secret), name="no-notice", description="不宜告知: the lead department's contribution is revealed only with the list (draw.list_reveal), so nobody can compute the list from the public randomness before then",
                 commit=body, blobs=blobs, randomness=rb, list_reveal=reveal, allow_test_chain=True)
 
 
@@ -166,6 +166,9 @@ def run_case(case: dict) -> dict:
     members = draw.open_sealed(c, case["opening"]) if c.sealed else c.members
     doc = canonical.encode(o.to_document())
     ref = draw.blob_ref(doc)
+    lock = draw.lock_body(body, rb, ref, o)
+    if case.get("list_reveal") is not None:
+        out["list_reveal"] = draw.list_reveal_body(lock, [case["secret"]])
     out["expected"] = {
         "salt": draw.salt(body).hex(),
         "ikm": draw.ikm(values).hex(),
@@ -173,7 +176,7 @@ def run_case(case: dict) -> dict:
         "tickets": {sid: {lb: draw.ticket(prk, sid, lb).hex() for lb in labels} for sid, labels in members.items()},
         "outcome": o.to_document(),
         "outcome_ref": ref,
-        "lock": draw.lock_body(body, rb, ref, o),
+        "lock": lock,
     }
     return out
 
