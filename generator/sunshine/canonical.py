@@ -27,6 +27,7 @@ surrogates, or merely non-canonical spelling such as whitespace or unsorted keys
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .errors import FormatError
@@ -49,7 +50,6 @@ for _c in range(0x20):
     _ESCAPES.setdefault(chr(_c), f"\\u{_c:04x}")
 del _c
 
-_NEEDS_ESCAPE = frozenset(_ESCAPES)
 
 
 def _utf16_key(name: str) -> bytes:
@@ -57,20 +57,34 @@ def _utf16_key(name: str) -> bytes:
     return name.encode("utf-16-be", "surrogatepass")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TO_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    return _ESCAPES[m.group()]
+
+
 def _check_string(s: str, where: str) -> None:
-    for i, ch in enumerate(s):
-        if 0xD800 <= ord(ch) <= 0xDFFF:
-            raise FormatError(
-                f"{where}: expected a valid Unicode string, got a lone surrogate "
-                f"U+{ord(ch):04X} at character {i}"
-            )
+    m = _SURROGATE.search(s)
+    if m:
+        raise FormatError(
+            f"{where}: expected a valid Unicode string, got a lone surrogate "
+            f"U+{ord(m.group()):04X} at character {m.start()}"
+        )
 
 
 def _encode_string(s: str, where: str) -> str:
     _check_string(s, where)
-    if not any(ch in _NEEDS_ESCAPE for ch in s):
-        return '"' + s + '"'
-    return '"' + "".join(_ESCAPES.get(ch, ch) for ch in s) + '"'
+    return '"' + _TO_ESCAPE.sub(_escape, s) + '"'
+
+
+def _sorted_names(names: list[str]) -> list[str]:
+    # Code-point order equals UTF-16 code-unit order unless a name has a character above U+FFFF.
+    if any(_ASTRAL.search(n) for n in names):
+        return sorted(names, key=_utf16_key)
+    return sorted(names)
 
 
 def _member_path(where: str, name: str) -> str:
@@ -108,7 +122,7 @@ def _encode(obj: Any, where: str, out: list[str]) -> None:
                 )
             _check_string(name, f"{where} member name {name!r}")
         out.append("{")
-        for i, name in enumerate(sorted(names, key=_utf16_key)):
+        for i, name in enumerate(_sorted_names(names)):
             if i:
                 out.append(",")
             out.append(_encode_string(name, where))
