@@ -324,6 +324,7 @@ class TileReader:
         self.size = merkle._check_size(size, "size")
         self.root_hash = None if root is None else merkle._check_hash(root, "root")
         self._cache: dict[str, bytes] = {}
+        self._levels: dict[str, list[list[bytes]]] = {}
         self.fetched: list[str] = []
 
     def tile_for(self, level: int, index: int) -> Tile:
@@ -348,6 +349,20 @@ class TileReader:
             self._cache[path] = data
         return data
 
+    def _pyramid(self, tile: Tile) -> list[list[bytes]]:
+        """The tile's hashes and the complete levels above them inside the tile (cached)."""
+        path = tile.path
+        levels = self._levels.get(path)
+        if levels is None:
+            data = self.read_tile(tile)
+            row = [data[i : i + _HASH] for i in range(0, len(data), _HASH)]
+            levels = [row]
+            for _ in range(TILE_HEIGHT - 1):
+                row = [merkle.node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)]
+                levels.append(row)
+            self._levels[path] = levels
+        return levels
+
     def node(self, level: int, index: int) -> bytes:
         """The hash of the complete subtree ``(level, index)`` of this tree."""
         if level < 0 or index < 0 or (index + 1) << level > self.size:
@@ -355,10 +370,7 @@ class TileReader:
         tile_level, sub = divmod(level, TILE_HEIGHT)
         first = index << sub  # first hash at tree level 8·tile_level
         tile = self.tile_for(tile_level, first)
-        data = self.read_tile(tile)
-        off = first - tile.index * TILE_WIDTH
-        hashes = [data[(off + i) * _HASH : (off + i + 1) * _HASH] for i in range(1 << sub)]
-        return hashes[0] if sub == 0 else merkle._mth(hashes)
+        return self._pyramid(tile)[sub][(first - tile.index * TILE_WIDTH) >> sub]
 
     def leaf_hash(self, index: int) -> bytes:
         return self.node(0, index)
