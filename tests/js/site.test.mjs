@@ -1,0 +1,163 @@
+// verifyTask over published ledgers built by the Python side (sunshine.ledger_store + sunshine.draw):
+// an honest ledger with the draw-v1.json cases "single" (test chain) and "joint" (real quicknet round
+// 32000000), and dishonest variants (a validly signed but wrong draw outcome; a commitment made after
+// the randomness existed; tampered files). Needs the project's virtualenv (.venv/bin/python).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { verifyTask } from '../../theme/static/js/verify/site.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const PY = path.join(ROOT, '.venv/bin/python');
+const skip = !existsSync(PY) && 'no .venv/bin/python';
+
+// Writes <out>/<variant>/ledger/log/ (the ledger directory) and <out>/<variant>/ledger/keys.json.
+const BUILDER = String.raw`
+import json, sys, pathlib, copy
+sys.path.insert(0, str(pathlib.Path(sys.argv[1]) / "tests"))
+from ledger_fixture import make_identities, log_signer, genesis_body, ORIGIN
+from sunshine import canonical, draw
+from sunshine.ledger_store import Ledger
+
+out = pathlib.Path(sys.argv[2])
+doc = json.loads((pathlib.Path(sys.argv[1]) / "tests/vectors/draw-v1.json").read_text(encoding="utf-8"))
+cases = {c["name"]: c for c in doc["cases"]}
+
+def build(variant):
+    ids = make_identities()
+    d = out / variant / "ledger"
+    d.mkdir(parents=True)
+    led = Ledger.create(d / "log", ORIGIN, log_signer(), genesis_body(ids), "2025-01-02T01:00:00Z", sync=False)
+    root = ids["amr-root"]
+    for i, name in enumerate(("amr-op", "amr-head", "health-op", "health-head")):
+        led.append("key.register", {"key": ids[name].record()}, root, f"2025-01-02T02:0{i}:00Z")
+    op = ids["amr-op"]
+    led.append("plan.publish", {"year": 2025, "version": 1, "published": "2025-02-28",
+                                "tasks": [{"id": "2025-02", "lead": "amr", "participants": []},
+                                          {"id": "2026-07", "lead": "amr", "participants": ["health"]}]},
+               op, "2025-02-28T01:00:00Z")
+    times = {"single": ("2025-04-09T08:00:00Z", "2025-04-10T02:05:00Z", "2025-04-10T02:10:00Z"),
+             "joint": ("2026-09-07T01:00:00Z", "2026-09-07T18:00:00Z", "2026-09-07T18:05:00Z")}
+    if variant == "late":
+        times["single"] = ("2025-04-10T03:00:00Z", "2025-04-10T03:05:00Z", "2025-04-10T03:10:00Z")
+    for name in ("single", "joint"):
+        c = cases[name]
+        for ref, text in c["blobs"].items():
+            assert led.put_blob(text.encode("utf-8")) == ref
+        t0, t1, t2 = times[name]
+        led.append("draw.commit", c["commit"], op, t0)
+        led.append("draw.randomness", c["randomness"], op, t1)
+        # The expected outcome and lock of the vectors (the Python engine's own results; recomputing here
+        # would only repeat tests/test_draw.py and cost a pure-Python BLS verification).
+        outdoc = copy.deepcopy(c["expected"]["outcome"])
+        if variant == "forged" and name == "joint":
+            s = next(x for x in outdoc["strata"] if x["selected"] and x["queue"])
+            s["selected"][0], s["queue"][0] = s["queue"][0], s["selected"][0]
+        ref = led.put_blob(canonical.encode(outdoc))
+        led.append("draw.lock", {**c["expected"]["lock"], "outcome": ref}, op, t2)
+    (d / "keys.json").write_bytes(canonical.encode(led.keys_summary()))
+
+for v in sys.argv[3:]:
+    build(v)
+`;
+
+let OUT;
+before(() => {
+  if (skip) return;
+  OUT = mkdtempSync(path.join(tmpdir(), 'sunshine-js-site-'));
+  const r = spawnSync(PY, ['-c', BUILDER, ROOT, OUT, 'honest', 'forged', 'late'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+});
+after(() => { if (OUT) rmSync(OUT, { recursive: true, force: true }); });
+
+// A static host over a directory; `patch` maps a path (relative to the variant) to replacement bytes.
+function host(variant, patch = {}) {
+  const prefix = `https://portal.example/${variant}/`;
+  return async (url) => {
+    if (!url.startsWith(prefix)) return { ok: false, status: 404 };
+    const rel = url.slice(prefix.length);
+    const file = path.join(OUT, variant, rel);
+    const data = patch[rel] || (existsSync(file) ? readFileSync(file) : null);
+    if (!data) return { ok: false, status: 404 };
+    return { ok: true, status: 200, arrayBuffer: async () => Uint8Array.from(data).buffer };
+  };
+}
+const logUrl = (v) => `https://portal.example/${v}/ledger/log/`;
+const stepsOf = (r) => Object.fromEntries(r.steps.map((s) => [s.id, s]));
+const firstFailure = (r) => r.steps.find((s) => s.ok === false);
+
+test('honest ledger, real quicknet beacon: every step holds and the outcome is returned', { skip }, async () => {
+  const seen = [];
+  const r = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), onStep: (s) => seen.push(s.id) });
+  assert.equal(r.ok, true, JSON.stringify(r.steps, null, 1));
+  const s = stepsOf(r);
+  for (const id of ['key', 'checkpoint', 'tree', 'chain', 'signers', 'task', 'inclusion', 'beacon', 'draw']) assert.equal(s[id].ok, true, id);
+  assert.equal(s.witness.ok, null);
+  assert.match(s.beacon.detail_zh, /drand quicknet 第 32000000 轮，BLS 签名有效/);
+  assert.match(s.draw.detail_zh, /^重算结果与锁定记录完全一致：抽中 \d+ 户/);
+  assert.deepEqual(seen, r.steps.map((x) => x.id));
+  const doc = JSON.parse(readFileSync(new URL('../vectors/draw-v1.json', import.meta.url), 'utf8')).cases.find((c) => c.name === 'joint');
+  assert.deepEqual(r.outcome.selected, doc.expected.outcome.selected);
+});
+
+test('test-chain beacon: refused by default, accepted for sample data with a warning', { skip }, async () => {
+  const r = await verifyTask(logUrl('honest'), '2025-02', { fetch: host('honest') });
+  assert.equal(r.ok, false);
+  assert.equal(firstFailure(r).id, 'beacon');
+  assert.match(firstFailure(r).detail_zh, /测试用随机数链/);
+  assert.equal(stepsOf(r).draw.ok, null);
+  assert.equal(stepsOf(r).draw.detail_zh, '未执行（前一步未通过）');
+  const r2 = await verifyTask(logUrl('honest'), '2025-02', { fetch: host('honest'), allowTestChain: true });
+  assert.equal(r2.ok, true, JSON.stringify(r2.steps, null, 1));
+  assert.ok(r2.warnings.some((w) => w.startsWith('示例数据')));
+});
+
+test('a validly signed lock with a wrong outcome is caught by the recomputation, in plain Chinese', { skip }, async () => {
+  const r = await verifyTask(logUrl('forged'), '2026-07', { fetch: host('forged') });
+  assert.equal(r.ok, false);
+  const f = firstFailure(r);
+  assert.equal(f.id, 'draw');
+  assert.match(f.detail_zh, /^按公开的承诺和随机数重新计算，结果与锁定记录不一致：分层 \S+：锁定记录抽中了 /);
+});
+
+test('a commitment recorded after its randomness existed is refused', { skip }, async () => {
+  const r = await verifyTask(logUrl('late'), '2025-02', { fetch: host('late'), allowTestChain: true });
+  const f = firstFailure(r);
+  assert.equal(f.id, 'task');
+  assert.match(f.detail_zh, /摇号承诺的记账时间（2025-04-10T03:00:00Z）不早于所用随机数（第 17149012 轮）的产生时间（2025-04-10T02:00:00Z）/);
+});
+
+test('tampered files and wrong keys name the first thing that does not hold', { skip }, async () => {
+  const dir = path.join(OUT, 'honest', 'ledger');
+  const cp = readFileSync(path.join(dir, 'log/checkpoint'));
+  const badCp = Buffer.from(cp); badCp[badCp.length - 10] ^= 1;
+  let r = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest', { 'ledger/log/checkpoint': badCp }) });
+  assert.equal(firstFailure(r).id, 'checkpoint');
+  assert.match(firstFailure(r).detail_zh, /检查点的签名无法用公布的账本公钥验证/);
+
+  const bundle = readFileSync(path.join(dir, 'log/tile/entries/000.p/' + readdirW(dir)));
+  const badBundle = Buffer.from(bundle); badBundle[40] ^= 1;
+  r = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest', { [`ledger/log/tile/entries/000.p/${readdirW(dir)}`]: badBundle }) });
+  assert.equal(firstFailure(r).id, 'tree');
+  assert.match(firstFailure(r).detail_zh, /数据瓦片 tile\/0\/000\.p\/\d+ 与账本记录不一致/);
+
+  r = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), logKey: 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW' });
+  assert.equal(firstFailure(r).id, 'checkpoint');
+
+  r = await verifyTask(logUrl('honest'), '1999-99', { fetch: host('honest') });
+  assert.equal(firstFailure(r).id, 'task');
+  assert.match(firstFailure(r).detail_zh, /账本中没有任务 1999-99 的摇号记录/);
+
+  r = await verifyTask(logUrl('nowhere'), '2026-07', { fetch: host('honest') });
+  assert.equal(firstFailure(r).id, 'key');
+  assert.match(firstFailure(r).detail_zh, /无法下载所需文件/);
+});
+
+// The width of the single partial entry bundle of the honest ledger (its size < 256).
+function readdirW(dir) {
+  const text = readFileSync(path.join(dir, 'log/checkpoint'), 'utf8');
+  return Number(text.split('\n')[1]);
+}
