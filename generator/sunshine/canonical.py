@@ -66,17 +66,26 @@ def _escape(m: re.Match[str]) -> str:
     return _ESCAPES[m.group()]
 
 
-def _check_string(s: str, where: str) -> None:
+class _Fail(Exception):
+    """An encoding error; the path to the offending value is collected while unwinding."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.parts: list[str | int] = []
+
+
+def _surrogate_message(s: str) -> str | None:
     m = _SURROGATE.search(s)
     if m:
-        raise FormatError(
-            f"{where}: expected a valid Unicode string, got a lone surrogate "
-            f"U+{ord(m.group()):04X} at character {m.start()}"
-        )
+        return f"expected a valid Unicode string, got a lone surrogate U+{ord(m.group()):04X} at character {m.start()}"
+    return None
 
 
-def _encode_string(s: str, where: str) -> str:
-    _check_string(s, where)
+def _encode_string(s: str) -> str:
+    if _SURROGATE.search(s):
+        raise _Fail(_surrogate_message(s) or "")
     return '"' + _TO_ESCAPE.sub(_escape, s) + '"'
 
 
@@ -87,64 +96,75 @@ def _sorted_names(names: list[str]) -> list[str]:
     return sorted(names)
 
 
-def _member_path(where: str, name: str) -> str:
-    if name.isascii() and name.isidentifier():
-        return f"{where}.{name}"
-    return f"{where}[{json.dumps(name, ensure_ascii=False)}]"
+def _render_path(parts: list[str | int]) -> str:
+    out = "$"
+    for part in reversed(parts):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isascii() and part.isidentifier():
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return out
 
 
 def _type_name(obj: object) -> str:
     return type(obj).__name__
 
 
-def _encode(obj: Any, where: str, out: list[str]) -> None:
+def _encode(obj: Any, out: list[str]) -> None:
     if obj is None:
         out.append("null")
     elif obj is True:
         out.append("true")
     elif obj is False:
         out.append("false")
-    elif isinstance(obj, int) and not isinstance(obj, bool):
-        if not -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:
-            raise FormatError(
-                f"{where}: expected an integer within ±(2**53-1), got {obj}",
-                hint="store large numbers as decimal strings",
-            )
-        out.append(str(int(obj)))
     elif isinstance(obj, str):
-        out.append(_encode_string(obj, where))
+        out.append(_encode_string(obj))
+    elif isinstance(obj, int):
+        if not -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:
+            raise _Fail(f"expected an integer within ±(2**53-1), got {obj}", "store large numbers as decimal strings")
+        out.append(str(int(obj)))
     elif isinstance(obj, dict):
         names = list(obj)
         for name in names:
             if not isinstance(name, str):
-                raise FormatError(
-                    f"{where}: expected object member names to be strings, got {_type_name(name)} {name!r}"
-                )
-            _check_string(name, f"{where} member name {name!r}")
+                raise _Fail(f"expected object member names to be strings, got {_type_name(name)} {name!r}")
+            problem = _surrogate_message(name) if _SURROGATE.search(name) else None
+            if problem:
+                raise _Fail(f"member name {name!r}: {problem}")
         out.append("{")
-        for i, name in enumerate(_sorted_names(names)):
-            if i:
+        first = True
+        for name in _sorted_names(names):
+            if not first:
                 out.append(",")
-            out.append(_encode_string(name, where))
+            first = False
+            out.append(_encode_string(name))
             out.append(":")
-            _encode(obj[name], _member_path(where, name), out)
+            try:
+                _encode(obj[name], out)
+            except _Fail as f:
+                f.parts.append(name)
+                raise
         out.append("}")
     elif isinstance(obj, (list, tuple)):
         out.append("[")
         for i, item in enumerate(obj):
             if i:
                 out.append(",")
-            _encode(item, f"{where}[{i}]", out)
+            try:
+                _encode(item, out)
+            except _Fail as f:
+                f.parts.append(i)
+                raise
         out.append("]")
     elif isinstance(obj, float):
-        raise FormatError(
-            f"{where}: expected an integer, got the floating-point number {obj!r}",
-            hint="the canonical JSON profile has no floats; use an integer or a decimal string",
+        raise _Fail(
+            f"expected an integer, got the floating-point number {obj!r}",
+            "the canonical JSON profile has no floats; use an integer or a decimal string",
         )
     else:
-        raise FormatError(
-            f"{where}: expected null, bool, int, str, list or dict, got {_type_name(obj)}"
-        )
+        raise _Fail(f"expected null, bool, int, str, list or dict, got {_type_name(obj)}")
 
 
 def encode(obj: object) -> bytes:
@@ -157,7 +177,9 @@ def encode(obj: object) -> bytes:
     """
     out: list[str] = []
     try:
-        _encode(obj, "$", out)
+        _encode(obj, out)
+    except _Fail as f:
+        raise FormatError(f"{_render_path(f.parts)}: {f.message}", hint=f.hint) from None
     except RecursionError:
         raise FormatError("expected JSON nested at most a few hundred levels deep, got deeper nesting") from None
     return "".join(out).encode("utf-8")
@@ -211,6 +233,15 @@ def decode(data: bytes) -> object:
         raise FormatError(
             f"expected UTF-8, got invalid byte(s) at offset {exc.start}: {data[exc.start:exc.end].hex()}"
         ) from None
+    # Fast path: the C parser without hooks, then re-encode. Anything unusual (duplicate names,
+    # floats, big integers, non-canonical spelling) makes the bytes differ or encode() fail, and is
+    # then diagnosed precisely by the strict parse below.
+    try:
+        value = json.loads(text)
+        if encode(value) == data:
+            return value
+    except (ValueError, RecursionError, FormatError):
+        pass
     try:
         value = json.loads(
             text,
