@@ -167,3 +167,75 @@ def test_py_ecc_is_imported_lazily():
     code = "import sys, sunshine.beacon as b; b.parse_beacon('{\"round\":1,\"signature\":\"' + 'a'*96 + '\"}'); print('py_ecc' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- CLI (no network)
+
+from sunshine import cli  # noqa: E402
+
+
+def test_cli_verify_real_round(capsys):
+    assert cli.main(["beacon", "verify", str(DRAND / "quicknet-1000.json"), "--round", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "ok: drand quicknet round 1000 (2023-08-23T15:59:24Z), randomness fe290bec" in out
+
+
+def test_cli_verify_test_chain_needs_the_flag(capsys):
+    path = str(DRAND / "test-1000.json")
+    assert cli.main(["beacon", "verify", path]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: beacon round 1000: the BLS signature does not verify under the quicknet public key")
+    assert cli.main(["beacon", "verify", path, "--test-chain"]) == 0
+    assert "TEST chain (not real randomness)" in capsys.readouterr().out
+
+
+def test_cli_verify_bad_file(tmp_path, capsys):
+    p = tmp_path / "b.json"
+    p.write_text('{"round": 5}')
+    assert cli.main(["beacon", "verify", str(p)]) == 1
+    assert f"error: {p}, field 'signature': expected 96 lowercase hex digits" in capsys.readouterr().err
+    assert cli.main(["beacon", "verify", str(tmp_path / "missing.json")]) == 1
+    assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_cli_fetch_from_file(tmp_path, capsys):
+    src = DRAND / "quicknet-32000000.json"
+    out = tmp_path / "r.json"
+    assert cli.main(["beacon", "fetch", "32000000", "--from-file", str(src), "--out", str(out)]) == 0
+    assert out.read_bytes() == src.read_bytes()  # verbatim
+    assert "ok: drand quicknet round 32000000 (2026-09-07T17:49:24Z)" in capsys.readouterr().err
+    assert cli.main(["beacon", "fetch", "32000000", "--from-file", str(src), "--out", str(out)]) == 0  # same bytes: fine
+    out.write_text("{}")
+    assert cli.main(["beacon", "fetch", "32000000", "--from-file", str(src), "--out", str(out)]) == 1
+    assert "exists with different content" in capsys.readouterr().err
+
+
+def test_cli_fetch_wrong_round_from_file(capsys):
+    assert cli.main(["beacon", "fetch", "999", "--from-file", str(DRAND / "quicknet-1000.json")]) == 4
+    assert "expected round 999, got round 1000" in capsys.readouterr().err
+
+
+def test_cli_fetch_future_round_is_refused_before_any_request(capsys, monkeypatch):
+    import urllib.request
+
+    def no_network(*a, **k):  # pragma: no cover - must not be called
+        raise AssertionError("network used")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    assert cli.main(["beacon", "fetch", str(10**11)]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist yet" in err and "hint: the draw's randomness can be revealed only after its round time" in err
+
+
+def test_cli_fetch_reports_unreachable_relays(capsys, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def refuse(*a, **k):
+        raise urllib.error.URLError("offline (test)")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    assert cli.main(["beacon", "fetch", "1000", "--relay", "https://relay.invalid"]) == 1
+    err = capsys.readouterr().err
+    assert "round 1000: no relay answered (https://relay.invalid: offline (test))" in err
+    assert "hint: when offline" in err
