@@ -138,16 +138,17 @@ def salt(commit_body: dict) -> bytes:
 class RandomnessValues:
     """The revealed randomness, in commit order: drand, lotteries, contributions."""
 
-    drand_chain: str
-    drand_round: int
-    drand_randomness: bytes  # 32 bytes, SHA-256 of the verified signature
+    drand_chain: str | None  # None: a draw without a public beacon (§3.5)
+    drand_round: int | None
+    drand_randomness: bytes | None  # 32 bytes, SHA-256 of the verified signature
     lotteries: tuple[tuple[str, bytes], ...] = ()  # (name, RFC 3797 string)
     contributions: tuple[tuple[str, bytes], ...] = ()  # (department, 32-byte secret)
 
 
 def ikm(values: RandomnessValues) -> bytes:
     out = bytearray(frame(ALGORITHM, "ikm"))
-    out += frame("drand", values.drand_chain, str(values.drand_round), values.drand_randomness)
+    if values.drand_chain is not None:  # §3.5: no drand frame when the commitment names no round
+        out += frame("drand", values.drand_chain, str(values.drand_round), values.drand_randomness)
     for name, key in values.lotteries:
         out += frame("lottery", name, key)
     for dept, secret in values.contributions:
@@ -198,8 +199,8 @@ class Commitment:
     sealed_commitments: list[str] | None  # parallel to labels, when sealed
     inspectors: list[dict]
     team: dict
-    drand_chain: str
-    drand_round: int
+    drand_chain: str | None  # None: no public beacon (contributions only, §3.5)
+    drand_round: int | None
     lotteries: tuple[str, ...]
     contributions: tuple[tuple[str, str, str], ...]  # (department, commitment hex, reveal mode)
 
@@ -350,15 +351,18 @@ def load_commitment(body: dict, get_blob: GetBlob) -> Commitment:
         raise FormatError(f"{w}.team.qualifications: expected sorted unique strings, got {quals!r}")
 
     rnd = _get(body, "randomness", dict, w)
-    drand = _get(rnd, "drand", dict, f"{w}.randomness")
-    chain_hash = _get(drand, "chain", str, f"{w}.randomness.drand")
-    chain = beacon.chain_by_hash(chain_hash)
-    pk = _get(drand, "public_key", str, f"{w}.randomness.drand")
-    if pk != chain.public_key.hex():
-        raise IntegrityError(f"{w}.randomness.drand: the public key is not the pinned key of chain {chain_hash}")
-    round_ = _get(drand, "round", int, f"{w}.randomness.drand")
-    if round_ < 1:
-        raise FormatError(f"{w}.randomness.drand, field 'round': expected >= 1, got {round_}")
+    if "drand" in rnd and rnd["drand"] is None:  # §3.5: no public beacon
+        chain_hash, round_ = None, None
+    else:
+        drand = _get(rnd, "drand", dict, f"{w}.randomness")
+        chain_hash = _get(drand, "chain", str, f"{w}.randomness.drand")
+        chain = beacon.chain_by_hash(chain_hash)
+        pk = _get(drand, "public_key", str, f"{w}.randomness.drand")
+        if pk != chain.public_key.hex():
+            raise IntegrityError(f"{w}.randomness.drand: the public key is not the pinned key of chain {chain_hash}")
+        round_ = _get(drand, "round", int, f"{w}.randomness.drand")
+        if round_ < 1:
+            raise FormatError(f"{w}.randomness.drand, field 'round': expected >= 1, got {round_}")
     lotteries = []
     for i, lot in enumerate(_get(rnd, "lotteries", list, f"{w}.randomness")):
         lotteries.append(_get(lot, "name", str, f"{w}.randomness.lotteries[{i}]"))
@@ -379,6 +383,11 @@ def load_commitment(body: dict, get_blob: GetBlob) -> Commitment:
         contributions.append((dept, com, mode))
     if len({d for d, _, _ in contributions}) != len(contributions):
         raise FormatError(f"{w}.randomness.contributions: at most one contribution per department")
+    if chain_hash is None and not contributions:
+        raise DrawError(
+            f"{w}.randomness: a draw without a drand round needs at least one department contribution",
+            hint="name a future drand quicknet round, or have the departments commit contributions (§3.5)",
+        )
     if notice == "no_notice" and not any(m == "with_list" for _, _, m in contributions):
         raise DrawError(
             f"{w}: a no-notice task needs a contribution revealed with the list",
@@ -437,14 +446,19 @@ def load_randomness(
         raise DrawError(f"{w}: expected task {c.task!r}, got {body['task']!r}")
     if _get(body, "commit", str, w) != body_hash(c.body):
         raise IntegrityError(f"{w}: refers to commitment {body['commit']}, but the task's commitment hashes to {body_hash(c.body)}")
-    drand = _get(body, "drand", dict, w)
-    if _get(drand, "chain", str, f"{w}.drand") != c.drand_chain:
-        raise IntegrityError(f"{w}.drand: expected chain {c.drand_chain} (named in the commitment), got {drand['chain']}")
-    b = beacon.parse_beacon(_get(drand, "beacon", str, f"{w}.drand"), where=f"{w}.drand.beacon")
-    if _get(drand, "round", int, f"{w}.drand") != c.drand_round or b.round != c.drand_round:
-        raise IntegrityError(f"{w}.drand: expected round {c.drand_round} (named in the commitment), got round {b.round}")
-    chain = beacon.chain_by_hash(c.drand_chain)
-    randomness = beacon.verify_beacon(b, chain, expected_round=c.drand_round, allow_test_chain=allow_test_chain)
+    if c.drand_chain is None:  # §3.5: the commitment names no beacon, so the reveal carries none
+        if "drand" not in body or body["drand"] is not None:
+            raise IntegrityError(f"{w}.drand: expected null (the commitment names no drand round), got {body.get('drand')!r}")
+        randomness = None
+    else:
+        drand = _get(body, "drand", dict, w)
+        if _get(drand, "chain", str, f"{w}.drand") != c.drand_chain:
+            raise IntegrityError(f"{w}.drand: expected chain {c.drand_chain} (named in the commitment), got {drand['chain']}")
+        b = beacon.parse_beacon(_get(drand, "beacon", str, f"{w}.drand"), where=f"{w}.drand.beacon")
+        if _get(drand, "round", int, f"{w}.drand") != c.drand_round or b.round != c.drand_round:
+            raise IntegrityError(f"{w}.drand: expected round {c.drand_round} (named in the commitment), got round {b.round}")
+        chain = beacon.chain_by_hash(c.drand_chain)
+        randomness = beacon.verify_beacon(b, chain, expected_round=c.drand_round, allow_test_chain=allow_test_chain)
 
     lots = _get(body, "lotteries", list, w)
     if [(_get(x, "name", str, f"{w}.lotteries[{i}]")) for i, x in enumerate(lots)] != list(c.lotteries):
@@ -723,18 +737,29 @@ def describe_differences(expected: dict, got: dict) -> list[str]:
 
 def make_randomness_body(
     commit_body: dict,
-    beacon_text: str,
+    beacon_text: str | None,
     *,
     lotteries: list[tuple[str, list[list[int]]]] = (),
     contributions: list[tuple[str, bytes]] = (),
 ) -> dict:
-    """The ``draw.randomness`` body: the beacon JSON verbatim, lottery numbers, revealed secrets."""
-    b = beacon.parse_beacon(beacon_text)
+    """The ``draw.randomness`` body: the beacon JSON verbatim, lottery numbers, revealed secrets.
+
+    *beacon_text* is None (and ``drand`` null) for a commitment that names no drand round (§3.5)."""
+    if commit_body["randomness"].get("drand") is None:
+        if beacon_text is not None:
+            raise DrawError(f"task {commit_body['task']}: the commitment names no drand round; no beacon is revealed")
+        drand = None
+    else:
+        if beacon_text is None:
+            raise DrawError(f"task {commit_body['task']}: the commitment names drand round "
+                            f"{commit_body['randomness']['drand']['round']}; its beacon is needed")
+        b = beacon.parse_beacon(beacon_text)
+        drand = {"chain": commit_body["randomness"]["drand"]["chain"], "round": b.round, "beacon": beacon_text}
     return {
         "algorithm": ALGORITHM,
         "task": commit_body["task"],
         "commit": body_hash(commit_body),
-        "drand": {"chain": commit_body["randomness"]["drand"]["chain"], "round": b.round, "beacon": beacon_text},
+        "drand": drand,
         "lotteries": [{"name": n, "numbers": nums} for n, nums in lotteries],
         "contributions": [{"department": d, "secret": s.hex()} for d, s in contributions],
     }
@@ -774,7 +799,7 @@ def make_commit(
     exclusions: list[tuple[str, str]],
     inspectors: list[dict],
     team: dict,
-    drand_round: int,
+    drand_round: int | None,
     chain: beacon.Chain = beacon.QUICKNET,
     lotteries: list[str] = (),
     contributions: list[tuple[str, str, str]] = (),
@@ -842,7 +867,8 @@ def make_commit(
         "inspectors": {"count": len(records), "list": put(canonical.encode(records))},
         "team": dict(team),
         "randomness": {
-            "drand": {"chain": chain.chain_hash, "public_key": chain.public_key.hex(), "round": drand_round},
+            "drand": None if drand_round is None else
+            {"chain": chain.chain_hash, "public_key": chain.public_key.hex(), "round": drand_round},
             "lotteries": [{"name": n} for n in lotteries],
             "contributions": [{"department": d, "commitment": c, "reveal": m} for d, c, m in contributions],
         },

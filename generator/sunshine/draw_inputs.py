@@ -38,7 +38,7 @@ from .vocabulary import ExclusionReason, InspectorStatus, PersonType
 class RandomnessPlan:
     """The randomness sources named in advance."""
 
-    drand_round: int
+    drand_round: int | None  # None: no public beacon, contributions only (docs/spec/draw.md §3.5)
     chain: beacon.Chain = beacon.QUICKNET
     lotteries: tuple[str, ...] = ()  # names, e.g. "中国福利彩票双色球 2025040期"
     contributions: tuple[tuple[str, str, str], ...] = ()  # (department, commitment hex, reveal mode)
