@@ -13,7 +13,7 @@ import { sha256 } from './hash.js';
 import { Expander } from './expander.js';
 import { hkdfExtract } from './hash.js';
 import { encodeCanonical, decodeCanonical } from './canonical.js';
-import { leafHash, rootFromLeafHashes } from './merkle.js';
+import { leafHashes, rootFromLeafHashes } from './merkle.js';
 import {
   ALGORITHM, frame, chainByHash, parseBeacon, verifyBeacon, encodeLottery, contributionCommitment,
 } from './beacon.js';
@@ -81,7 +81,7 @@ export function decodeLabels(data, what) {
 
 /** RFC 6962 Merkle tree hash over the sorted labels (leaf = UTF-8 label), hex. */
 export async function poolRoot(labels) {
-  return toHex(await rootFromLeafHashes(await Promise.all(labels.map((l) => leafHash(utf8(l))))));
+  return toHex(await rootFromLeafHashes(await leafHashes(labels.map(utf8))));
 }
 
 /** A ratio "p/q" in lowest terms with 0 < p/q <= 1, as [p, q] BigInts. */
@@ -362,10 +362,24 @@ export function select(prk, assignment, strata) {
     const labels = assignment[s.id] || [];
     if (labels.length !== s.size) throw new IntegrityError(`stratum ${s.id}: expected ${s.size} members, got ${labels.length}`);
     const tickets = ex.block1Many(frame('target', s.id), labels.map(utf8));
-    // (ticket, label) order: lowercase hex of the ticket, then the ASCII label, compares like the bytes.
-    const keyed = labels.map((lb, i) => toHex(tickets[i]) + lb);
+    const k = Math.min(s.size, s.sample + queueLength(s.size, s.sample));
+    // Only the k smallest (ticket, label) keys are needed. A numeric sort of the tickets' first 48 bits
+    // finds a threshold; every member at or under it is a candidate (ties included), and only the
+    // candidates are ordered by the full key: lowercase hex of the ticket, then the ASCII label, which
+    // compares exactly like the bytes ticket || label.
+    let candidates = [];
+    if (k > 0) {
+      const prefix = new Float64Array(labels.length);
+      for (let i = 0; i < labels.length; i++) {
+        const t = tickets[i];
+        prefix[i] = (t[0] * 65536 + t[1] * 256 + t[2]) * 16777216 + (t[3] * 65536 + t[4] * 256 + t[5]);
+      }
+      const threshold = Float64Array.from(prefix).sort()[k - 1];
+      for (let i = 0; i < labels.length; i++) if (prefix[i] <= threshold) candidates.push(i);
+    }
+    const keyed = candidates.map((i) => toHex(tickets[i]) + labels[i]);
     keyed.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const head = keyed.slice(0, s.sample + queueLength(s.size, s.sample));
+    const head = keyed.slice(0, k);
     const sel = head.slice(0, s.sample);
     return {
       id: s.id, size: s.size, sample: s.sample,

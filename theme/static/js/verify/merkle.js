@@ -11,7 +11,7 @@
 //
 // Sizes and indexes are JS numbers, limited to 2^53 − 1 (FormatError beyond); no 32-bit bit operators
 // are used on them. Malformed arguments raise FormatError; a proof that does not hold, IntegrityError.
-import { sha256 } from './hash.js';
+import { sha256, sha256Sync, hashBackend } from './hash.js';
 import { concatBytes, toHex, bytesEqual } from './bytes.js';
 import { FormatError, IntegrityError } from './errors.js';
 
@@ -27,6 +27,25 @@ export async function leafHash(entry) {
 
 export async function nodeHash(left, right) {
   return sha256(concatBytes(ONE, left, right));
+}
+
+/** Synchronous leaf and node hashes (pure JS): bulk hashing without a promise per hash. */
+export function leafHashSync(entry) {
+  return sha256Sync(concatBytes(ZERO, entry));
+}
+
+const nodeBuf = new Uint8Array(65);
+nodeBuf[0] = 1;
+export function nodeHashSync(left, right) {
+  nodeBuf.set(left, 1);
+  nodeBuf.set(right, 33);
+  return sha256Sync(nodeBuf);
+}
+
+/** Leaf hashes of many entries (synchronous unless the WebCrypto backend is forced). */
+export async function leafHashes(entries) {
+  if (hashBackend() === 'webcrypto') return Promise.all(entries.map(leafHash));
+  return entries.map(leafHashSync);
 }
 
 function checkHash(h, what) {
@@ -55,13 +74,19 @@ export async function rootFromLeafHashes(leafHashes) {
   leafHashes.forEach((h, i) => checkHash(h, `leaf hash ${i}`));
   // Hash level by level; an odd last node is carried up unchanged, which gives MTH's split at the
   // largest power of two (RFC 6962 trees are left-full).
+  const sync = hashBackend() !== 'webcrypto';
   let level = leafHashes;
   while (level.length > 1) {
-    const next = [];
-    const pairs = [];
-    for (let i = 0; i + 1 < level.length; i += 2) pairs.push(nodeHash(level[i], level[i + 1]));
-    next.push(...(await Promise.all(pairs)));
-    if (odd(level.length)) next.push(level[level.length - 1]);
+    let next;
+    if (sync) {
+      next = new Array(Math.ceil(level.length / 2));
+      for (let i = 0; i + 1 < level.length; i += 2) next[i / 2] = nodeHashSync(level[i], level[i + 1]);
+    } else {
+      const pairs = [];
+      for (let i = 0; i + 1 < level.length; i += 2) pairs.push(nodeHash(level[i], level[i + 1]));
+      next = await Promise.all(pairs);
+    }
+    if (odd(level.length)) next[next.length - (sync ? 1 : 0)] = level[level.length - 1];
     level = next;
   }
   return level[0];

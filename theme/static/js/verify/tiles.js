@@ -5,7 +5,7 @@
 //                               i-th hash is MTH of leaves [(N·256+i)·256^L, (N·256+i+1)·256^L)
 //   tile/entries/<N>[.p/<W>]    entry bundle: W entries, each a big-endian uint16 length then the bytes
 //   <N> is written in zero-padded 3-digit groups, all but the last prefixed with "x": 1234067 -> x001/x234/067
-import { leafHash, rootFromLeafHashes, HASH_SIZE } from './merkle.js';
+import { leafHashes as leafHashesOf, rootFromLeafHashes, HASH_SIZE } from './merkle.js';
 import { toHex, bytesEqual } from './bytes.js';
 import { FormatError, IntegrityError } from './errors.js';
 
@@ -86,7 +86,7 @@ export async function readTree(fetchBytes, size, root, { onProgress } = {}) {
     entries.push(...got);
     if (onProgress) onProgress({ stage: 'entries', done: k + 1, total: bundles });
   });
-  const leafHashes = await Promise.all(entries.map(leafHash));
+  const leafHashes = await leafHashesOf(entries);
   // Check every hash tile, level by level: level 0 holds leaf hashes, level L the MTH of each full tile
   // below. `level` holds the hashes of complete 256^L subtrees computed from the leaves.
   let level = leafHashes;
