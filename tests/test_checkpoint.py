@@ -153,3 +153,58 @@ def test_round_trip(origin: str, size: int, root: bytes, exts: list[str]) -> Non
     text = format_checkpoint(cp)
     assert parse_checkpoint(text) == cp
     assert format_checkpoint(parse_checkpoint(text)) == text
+
+
+# --- sigsum-go vectors (tests/vectors/interop/sigsum/checkpoint_test.go) -----------------------------------
+
+SIGSUM = (INTEROP / "sigsum" / "checkpoint_test.go").read_text()
+
+
+def _go_raw(name: str) -> bytes:
+    return re.search(rf"{name}\s*=\s*`([^`]*)`", SIGSUM).group(1).encode()
+
+
+KEY17 = Ed25519PrivateKey.from_private_bytes(bytes([17]) + bytes(31))  # crypto.PrivateKey{17}
+
+
+def test_sigsum_signed_checkpoint_reproduced() -> None:
+    import hashlib
+
+    want = _go_raw("validCheckpointASCII")
+    pub = KEY17.public_key().public_bytes_raw()
+    origin = "sigsum.org/v1/tree/" + hashlib.sha256(pub).hexdigest()
+    text = format_checkpoint(Checkpoint(origin, 10, base64.b64decode("HA5H" + "A" * 39 + "=")))
+    signer = note.new_ed25519_signer(origin, KEY17)
+    assert note.sign_note(text, signer) == want
+    cp, _ = open_checkpoint(want, origin, signer.verifier())
+    assert cp.size == 10
+
+
+def test_sigsum_cosignature_reproduced() -> None:
+    text = note.parse_note(_go_raw("testCheckpointASCII")).text
+    block = SIGSUM[SIGSUM.index("func TestCheckpointVerifyCosignatureByKey") :]
+    lines = re.search(r"input := `\n(.*?)`", block, re.S).group(1).splitlines()
+    sigs = [note.parse_note(b"x\n\n" + line.encode() + b"\n").signatures[0] for line in lines[:3]]
+    w = note.new_cosignature_signer("example.org/witness", KEY17)
+    wv = w.verifier()
+    assert note.cosign(text, w, 1234) == sigs[1]
+    assert note.verify_cosignature(text, sigs[1], wv) == 1234
+    with pytest.raises(FormatError, match="expected key example.org/witness"):
+        note.verify_cosignature(text, sigs[0], wv)  # another key ID
+    with pytest.raises(FormatError, match="expected key example.org/witness"):
+        note.verify_cosignature(text, sigs[2], wv)  # another name
+    fourth = note.parse_note(b"x\n\n" + lines[3].encode() + b"\n").signatures[0]  # another signature size
+    with pytest.raises(FormatError, match="expected 8 \\+ 64 bytes, got 74"):
+        note.verify_cosignature(text, fourth, wv)
+
+
+def test_real_sum_golang_org_checkpoint() -> None:
+    block = SIGSUM[SIGSUM.index("func TestGoSumDBCheckpoint") :]
+    signed = re.search(r"dbCheckpoint = `([^`]*)`", block).group(1).encode()
+    vkey = re.search(r'noteKey = "([^"]+)"', block).group(1)
+    assert vkey == "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+    cp, opened = open_checkpoint(signed, "go.sum database tree", note.parse_verifier_key(vkey))
+    assert cp.size == 30055305
+    assert [s.name for s in opened.signatures] == ["sum.golang.org"]
+    with pytest.raises(IntegrityError, match="invalid signature for key sum.golang.org\\+033de0ae"):
+        open_checkpoint(signed.replace(b"30055305", b"30055306"), "go.sum database tree", note.parse_verifier_key(vkey))
