@@ -3,7 +3,8 @@
 // case "joint" uses the real drand quicknet round 32000000, the others the project's test chain).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import {
   loadCommitment, loadRandomness, computeDraw, recompute, salt, ikm, seed, ticketOf, outcomeDocument, blobRef,
   compareWithLock, bodyHash, sampleSize, parseRatio, decodeLabels, DrawError,
@@ -132,4 +133,37 @@ test('sample sizes, ratios and label blobs', () => {
   assert.throws(() => decodeLabels(utf8('["B","A"]'), 'l'), /strictly ascending/);
   assert.throws(() => decodeLabels(utf8('["A", "B"]'), 'l'), /non-canonical/);
   assert.throws(() => decodeLabels(utf8('["a b"]'), 'l'), /expected a label/);
+});
+
+// docs/spec/draw.md §3.5: a commitment naming no drand round (contributions only). No shared vector
+// exists for it yet, so the Python engine (sunshine.draw.make_commit / recompute) produces one here.
+const PY = new URL('../../.venv/bin/python', import.meta.url).pathname;
+test('§3.5 draw without a public beacon: equal to sunshine.draw', { skip: !existsSync(PY) && 'no .venv/bin/python' }, async () => {
+  const script = String.raw`
+import json, hashlib
+from sunshine import draw, beacon, canonical
+labels = [f"91379900MA{i:07d}X" for i in range(40)]
+secret = hashlib.sha256(b"js test contribution").digest()
+com = beacon.contribution_commitment("2025-09", "amr", secret)
+inspectors = [{"id": f"AMR-{i:03d}", "department": "amr", "kind": "officer", "capacity": 5, "qualifications": ["food"], "conflicts": []} for i in range(6)]
+body, blobs, _ = draw.make_commit(task="2025-09", year=2025, items=["AMR-01"], lead="amr", participants=[], notice="notified",
+    draw_date="2025-09-01", strata=[{"id": "all", "label": "全部", "ratio": "1/10", "minimum": 1}],
+    assignment={lb: "all" for lb in labels}, exclusions=[], inspectors=inspectors,
+    team={"min_officers": 2, "per_department": 1, "experts": 0, "qualifications": ["food"]},
+    drand_round=None, contributions=[("amr", com, "with_randomness")])
+rnd = draw.make_randomness_body(body, None, contributions=[("amr", secret)])
+o = draw.recompute(body, rnd, blobs.__getitem__)
+print(json.dumps({"commit": body, "randomness": rnd, "blobs": {k: v.decode() for k, v in blobs.items()}, "outcome": o.to_document()}))
+`;
+  const r = spawnSync(PY, ['-c', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const v = JSON.parse(r.stdout);
+  assert.equal(v.commit.randomness.drand, null);
+  const getBlob = async (ref) => utf8(v.blobs[ref]);
+  const o = await recompute(v.commit, v.randomness, getBlob);
+  assert.deepEqual(outcomeDocument(o), v.outcome);
+  const noContribution = structuredClone(v.commit); noContribution.randomness.contributions = [];
+  await assert.rejects(loadCommitment(noContribution, getBlob), /a draw without a drand round needs at least one department contribution/);
+  const withBeacon = structuredClone(v.randomness); withBeacon.drand = { chain: 'x', round: 1, beacon: '{}' };
+  await assert.rejects(recompute(v.commit, withBeacon, getBlob), /expected null \(the commitment names no drand round\)/);
 });

@@ -113,7 +113,9 @@ export async function salt(commitBody) {
 
 /** IKM from the revealed values {drandChain, drandRound, drandRandomness, lotteries:[[name, bytes]], contributions:[[dept, secret]]}. */
 export function ikm(v) {
-  const parts = [frame(ALGORITHM, 'ikm'), frame('drand', v.drandChain, String(v.drandRound), v.drandRandomness)];
+  const parts = [frame(ALGORITHM, 'ikm')];
+  // §3.5: no drand frame when the commitment names no round (contributions only)
+  if (v.drandChain !== null) parts.push(frame('drand', v.drandChain, String(v.drandRound), v.drandRandomness));
   for (const [name, key] of v.lotteries) parts.push(frame('lottery', name, key));
   for (const [dept, secret] of v.contributions) parts.push(frame('contribution', dept, secret));
   return concatBytes(...parts);
@@ -247,14 +249,18 @@ export async function loadCommitment(body, getBlob) {
   if (!sortedUniqueStrings(get(team, 'qualifications', 'array', `${w}.team`))) throw new FormatError(`${w}.team.qualifications: expected sorted unique strings`);
 
   const rnd = get(body, 'randomness', 'object', w);
-  const drand = get(rnd, 'drand', 'object', `${w}.randomness`);
-  const chainHash = get(drand, 'chain', 'string', `${w}.randomness.drand`);
-  const chain = await chainByHash(chainHash);
-  if (get(drand, 'public_key', 'string', `${w}.randomness.drand`) !== chain.publicKey) {
-    throw new IntegrityError(`${w}.randomness.drand: the public key is not the pinned key of chain ${chainHash}`);
+  let chainHash = null;
+  let round = null;
+  if (!('drand' in rnd && rnd.drand === null)) { // null: no public beacon (docs/spec/draw.md §3.5)
+    const drand = get(rnd, 'drand', 'object', `${w}.randomness`);
+    chainHash = get(drand, 'chain', 'string', `${w}.randomness.drand`);
+    const chain = await chainByHash(chainHash);
+    if (get(drand, 'public_key', 'string', `${w}.randomness.drand`) !== chain.publicKey) {
+      throw new IntegrityError(`${w}.randomness.drand: the public key is not the pinned key of chain ${chainHash}`);
+    }
+    round = get(drand, 'round', 'int', `${w}.randomness.drand`);
+    if (round < 1) throw new FormatError(`${w}.randomness.drand, field 'round': expected >= 1, got ${round}`);
   }
-  const round = get(drand, 'round', 'int', `${w}.randomness.drand`);
-  if (round < 1) throw new FormatError(`${w}.randomness.drand, field 'round': expected >= 1, got ${round}`);
   const lotteries = get(rnd, 'lotteries', 'array', `${w}.randomness`).map((l, i) => get(l, 'name', 'string', `${w}.randomness.lotteries[${i}]`));
   if (new Set(lotteries).size !== lotteries.length) throw new FormatError(`${w}.randomness.lotteries: expected distinct names`);
   const contributions = get(rnd, 'contributions', 'array', `${w}.randomness`).map((c, i) => {
@@ -268,6 +274,9 @@ export async function loadCommitment(body, getBlob) {
     return [dept, com, mode];
   });
   if (new Set(contributions.map((c) => c[0])).size !== contributions.length) throw new FormatError(`${w}.randomness.contributions: at most one contribution per department`);
+  if (chainHash === null && contributions.length === 0) {
+    throw new DrawError(`${w}.randomness: a draw without a drand round needs at least one department contribution`);
+  }
   if (notice === 'no_notice' && !contributions.some((c) => c[2] === 'with_list')) {
     throw new DrawError(`${w}: a no-notice task needs a contribution revealed with the list`);
   }
@@ -309,14 +318,19 @@ export async function loadRandomness(c, body, { listReveal, allowTestChain = fal
   if (get(body, 'task', 'string', w) !== c.task) throw new DrawError(`${w}: expected task '${c.task}', got '${body.task}'`);
   const ch = await bodyHash(c.body);
   if (get(body, 'commit', 'string', w) !== ch) throw new IntegrityError(`${w}: refers to commitment ${body.commit}, but the task's commitment hashes to ${ch}`);
-  const drand = get(body, 'drand', 'object', w);
-  if (get(drand, 'chain', 'string', `${w}.drand`) !== c.drandChain) throw new IntegrityError(`${w}.drand: expected chain ${c.drandChain} (named in the commitment), got ${drand.chain}`);
-  const b = await parseBeacon(get(drand, 'beacon', 'string', `${w}.drand`), `${w}.drand.beacon`);
-  if (get(drand, 'round', 'int', `${w}.drand`) !== c.drandRound || b.round !== c.drandRound) {
-    throw new IntegrityError(`${w}.drand: expected round ${c.drandRound} (named in the commitment), got round ${b.round}`);
+  let randomness = null;
+  if (c.drandChain === null) { // §3.5: the commitment names no beacon, so the reveal carries none
+    if (!('drand' in body) || body.drand !== null) throw new IntegrityError(`${w}.drand: expected null (the commitment names no drand round), got ${JSON.stringify(body.drand)}`);
+  } else {
+    const drand = get(body, 'drand', 'object', w);
+    if (get(drand, 'chain', 'string', `${w}.drand`) !== c.drandChain) throw new IntegrityError(`${w}.drand: expected chain ${c.drandChain} (named in the commitment), got ${drand.chain}`);
+    const b = await parseBeacon(get(drand, 'beacon', 'string', `${w}.drand`), `${w}.drand.beacon`);
+    if (get(drand, 'round', 'int', `${w}.drand`) !== c.drandRound || b.round !== c.drandRound) {
+      throw new IntegrityError(`${w}.drand: expected round ${c.drandRound} (named in the commitment), got round ${b.round}`);
+    }
+    const chain = await chainByHash(c.drandChain);
+    randomness = await verifyBeacon(b, chain, { expectedRound: c.drandRound, allowTestChain });
   }
-  const chain = await chainByHash(c.drandChain);
-  const randomness = await verifyBeacon(b, chain, { expectedRound: c.drandRound, allowTestChain });
 
   const lots = get(body, 'lotteries', 'array', w);
   const names = lots.map((x, i) => get(x, 'name', 'string', `${w}.lotteries[${i}]`));

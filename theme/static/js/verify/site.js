@@ -209,7 +209,13 @@ export async function verifyTask(logUrl, taskId, options = {}) {
       return { zh: `已承诺（第 ${t.commit.seq} 条），尚未${t.randomness ? '锁定结果' : '公布随机数'}`, ok: null };
     }
     // The pool must be fixed before the randomness exists.
-    const drand = t.commit.body.randomness && t.commit.body.randomness.drand;
+    const drand = t.commit.body.randomness ? t.commit.body.randomness.drand : undefined;
+    if (drand === null) { // docs/spec/draw.md §3.5: no public beacon, department contributions only
+      ctx.task = t;
+      ctx.chain = null;
+      warnings.push('本任务未使用 drand 公共随机数，随机性仅来自各部门事先承诺的随机数贡献');
+      return { zh: `承诺第 ${t.commit.seq} 条 → 随机数第 ${t.randomness.seq} 条 → 锁定第 ${t.lock.seq} 条（仅部门随机数贡献，无公共信标）`, en: '' };
+    }
     if (!drand || !Number.isSafeInteger(drand.round)) throw fail('摇号承诺没有写明所用的 drand 轮次。', 'commit without randomness.drand.round');
     const chain = await chainByHash(drand.chain);
     const rt = roundTime(chain, drand.round);
@@ -238,6 +244,7 @@ export async function verifyTask(logUrl, taskId, options = {}) {
   await run('beacon', async () => {
     const t = ctx.task;
     if (!t.randomness) return null;
+    if (ctx.chain === null) return { zh: '本任务未使用 drand 信标（见上）', ok: null };
     if (ctx.chain.testOnly && !options.allowTestChain) {
       throw fail('本任务使用的是测试用随机数链（其私钥是公开的），不是真实的 drand 随机数。', 'test chain beacon refused');
     }
