@@ -362,3 +362,18 @@ def test_missing_pagefind_fails_clearly(monkeypatch, tmp_path):
     with pytest.raises(BuildError) as exc:
         portal_build.run_pagefind(tmp_path)
     assert "pagefind" in exc.value.message and "--no-search" in exc.value.hint
+
+
+def test_sitemap_becomes_an_index_above_50000_urls():
+    from sunshine.portal import feeds
+    from sunshine.portal.views import Page
+
+    pages = [Page(path=f"enterprises/E{i}/index.html", template="enterprise.html", ctx={}, title="t")
+             for i in range(feeds.SITEMAP_LIMIT + 10)]
+    out = feeds.sitemaps({"public_url": "https://x.example/s/"}, pages, [("about/index.html", "关于")])
+    assert sorted(out) == ["sitemap.xml", "sitemaps/1.xml", "sitemaps/2.xml"]
+    index = ET.fromstring(out["sitemap.xml"])
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    assert [s[0].text for s in index] == ["https://x.example/s/sitemaps/1.xml", "https://x.example/s/sitemaps/2.xml"]
+    sizes = [len(ET.fromstring(out[f"sitemaps/{n}.xml"])) for n in (1, 2)]
+    assert sizes == [feeds.SITEMAP_LIMIT, 11]

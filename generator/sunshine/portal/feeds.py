@@ -97,19 +97,37 @@ def _loc(path: str) -> str:
     return "" if path == "index.html" else path
 
 
-def sitemap(site: dict, pages: list[Page], content_pages: list[tuple[str, str]]) -> bytes:
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org protocol)
+
+
+def sitemaps(site: dict, pages: list[Page], content_pages: list[tuple[str, str]]) -> dict[str, bytes]:
+    """``sitemap.xml``; above 50,000 URLs it becomes a sitemap index of ``sitemaps/<n>.xml``."""
     base = site["public_url"]
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    urls = []
     for p in pages:
         if p.path == "404.html":
             continue
         lm = f"<lastmod>{p.lastmod}</lastmod>" if p.lastmod else ""
-        out.append(f"<url><loc>{escape(base + _loc(p.path))}</loc>{lm}</url>")
+        urls.append(f"<url><loc>{escape(base + _loc(p.path))}</loc>{lm}</url>")
     for save_as, _title in content_pages:
-        out.append(f"<url><loc>{escape(base + _loc(save_as))}</loc></url>")
-    out.append("</urlset>\n")
-    return "\n".join(out).encode("utf-8")
+        urls.append(f"<url><loc>{escape(base + _loc(save_as))}</loc></url>")
+
+    def urlset(chunk: list[str]) -> bytes:
+        return "\n".join(['<?xml version="1.0" encoding="UTF-8"?>',
+                          '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">', *chunk,
+                          "</urlset>\n"]).encode("utf-8")
+
+    if len(urls) <= SITEMAP_LIMIT:
+        return {"sitemap.xml": urlset(urls)}
+    out: dict[str, bytes] = {}
+    index = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for n, i in enumerate(range(0, len(urls), SITEMAP_LIMIT), 1):
+        out[f"sitemaps/{n}.xml"] = urlset(urls[i : i + SITEMAP_LIMIT])
+        index.append(f"<sitemap><loc>{escape(base)}sitemaps/{n}.xml</loc></sitemap>")
+    index.append("</sitemapindex>\n")
+    out["sitemap.xml"] = "\n".join(index).encode("utf-8")
+    return out
 
 
 def robots(site: dict) -> bytes:

@@ -148,7 +148,8 @@ class PortalGenerator(Generator):
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():
             renderer.file(rel, data)
         content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
-        renderer.file("sitemap.xml", feeds.sitemap(self.site, self.pages, content_pages))
+        for rel, data in feeds.sitemaps(self.site, self.pages, content_pages).items():
+            renderer.file(rel, data)
         renderer.file("robots.txt", feeds.robots(self.site))
         report = self.settings.get("SUNSHINE_REPORT")
         if isinstance(report, dict):

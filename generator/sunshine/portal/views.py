@@ -88,6 +88,7 @@ class Index:
         for g in self.groups:
             self.by_task[g.task].append(g)
             self.by_target[g.target].append(g)
+        self._pub_cache: dict[tuple[int, bool, bool], dict] = {}
 
     def target_pub(self, code: str) -> dict:
         t = self.targets.get(code)
@@ -100,6 +101,14 @@ class Index:
         return privacy.public_task(self.ds, t, self.item_names)
 
     def group_pub(self, g: ResultGroup, with_target: bool = True, with_task: bool = True) -> dict:
+        """The public view of a result and its history (memoised: many pages show the same result)."""
+        key = (id(g), with_target, with_task)
+        d = self._pub_cache.get(key)
+        if d is None:
+            d = self._pub_cache[key] = self._group_pub(g, with_target, with_task)
+        return d
+
+    def _group_pub(self, g: ResultGroup, with_target: bool, with_task: bool) -> dict:
         cur = privacy.public_result(self.ds, g.current, self.item_names)
         d = {
             "current": cur,
