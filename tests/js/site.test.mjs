@@ -4,72 +4,16 @@
 // the randomness existed; tampered files). Needs the project's virtualenv (.venv/bin/python).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { verifyTask } from '../../theme/static/js/verify/site.js';
+import { PYTHON_MISSING, buildLedgers } from './ledger-fixture.mjs';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const PY = path.join(ROOT, '.venv/bin/python');
-const skip = !existsSync(PY) && 'no .venv/bin/python';
-
-// Writes <out>/<variant>/ledger/log/ (the ledger directory) and <out>/<variant>/ledger/keys.json.
-const BUILDER = String.raw`
-import json, sys, pathlib, copy
-sys.path.insert(0, str(pathlib.Path(sys.argv[1]) / "tests"))
-from ledger_fixture import make_identities, log_signer, genesis_body, ORIGIN
-from sunshine import canonical, draw
-from sunshine.ledger_store import Ledger
-
-out = pathlib.Path(sys.argv[2])
-doc = json.loads((pathlib.Path(sys.argv[1]) / "tests/vectors/draw-v1.json").read_text(encoding="utf-8"))
-cases = {c["name"]: c for c in doc["cases"]}
-
-def build(variant):
-    ids = make_identities()
-    d = out / variant / "ledger"
-    d.mkdir(parents=True)
-    led = Ledger.create(d / "log", ORIGIN, log_signer(), genesis_body(ids), "2025-01-02T01:00:00Z", sync=False)
-    root = ids["amr-root"]
-    for i, name in enumerate(("amr-op", "amr-head", "health-op", "health-head")):
-        led.append("key.register", {"key": ids[name].record()}, root, f"2025-01-02T02:0{i}:00Z")
-    op = ids["amr-op"]
-    led.append("plan.publish", {"year": 2025, "version": 1, "published": "2025-02-28",
-                                "tasks": [{"id": "2025-02", "lead": "amr", "participants": []},
-                                          {"id": "2026-07", "lead": "amr", "participants": ["health"]}]},
-               op, "2025-02-28T01:00:00Z")
-    times = {"single": ("2025-04-09T08:00:00Z", "2025-04-10T02:05:00Z", "2025-04-10T02:10:00Z"),
-             "joint": ("2026-09-07T01:00:00Z", "2026-09-07T18:00:00Z", "2026-09-07T18:05:00Z")}
-    if variant == "late":
-        times["single"] = ("2025-04-10T03:00:00Z", "2025-04-10T03:05:00Z", "2025-04-10T03:10:00Z")
-    for name in ("single", "joint"):
-        c = cases[name]
-        for ref, text in c["blobs"].items():
-            assert led.put_blob(text.encode("utf-8")) == ref
-        t0, t1, t2 = times[name]
-        led.append("draw.commit", c["commit"], op, t0)
-        led.append("draw.randomness", c["randomness"], op, t1)
-        # The expected outcome and lock of the vectors (the Python engine's own results; recomputing here
-        # would only repeat tests/test_draw.py and cost a pure-Python BLS verification).
-        outdoc = copy.deepcopy(c["expected"]["outcome"])
-        if variant == "forged" and name == "joint":
-            s = next(x for x in outdoc["strata"] if x["selected"] and x["queue"])
-            s["selected"][0], s["queue"][0] = s["queue"][0], s["selected"][0]
-        ref = led.put_blob(canonical.encode(outdoc))
-        led.append("draw.lock", {**c["expected"]["lock"], "outcome": ref}, op, t2)
-    (d / "keys.json").write_bytes(canonical.encode(led.keys_summary()))
-
-for v in sys.argv[3:]:
-    build(v)
-`;
+const skip = PYTHON_MISSING;
 
 let OUT;
 before(() => {
-  if (skip) return;
-  OUT = mkdtempSync(path.join(tmpdir(), 'sunshine-js-site-'));
-  const r = spawnSync(PY, ['-c', BUILDER, ROOT, OUT, 'honest', 'forged', 'late'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
+  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late']);
 });
 after(() => { if (OUT) rmSync(OUT, { recursive: true, force: true }); });
 
