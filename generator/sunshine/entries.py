@@ -71,7 +71,7 @@ def _date(value: object, where: str) -> str:
     if not isinstance(value, str) or not _DATE.match(value):
         raise FormatError(f"{where}: expected a date \"YYYY-MM-DD\", got {value!r}")
     try:
-        datetime.strptime(value, "%Y-%m-%d")
+        datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]))
     except ValueError:
         raise FormatError(f"{where}: expected a real calendar date, got {value!r}") from None
     return value

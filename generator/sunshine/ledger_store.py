@@ -19,6 +19,7 @@ bytes (:class:`IntegrityError` if that would happen).
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import os
@@ -290,28 +291,45 @@ class Ledger:
             raise LedgerError(f"{self.path}: opened read-only",
                               hint="open the ledger with the log key to append (Ledger.open(path, log_signer=…))")
         with self._locked():
+            snapshot = self._snapshot()
             built: list[Entry] = []
-            state = self.state
-            for type_, body, signer, time in items:
-                seq = self.size + len(built)
-                prev = built[-1].hash if built else state.head
-                e = build_entry(self.origin, seq, prev, time, type_, body, signer)
-                findings = state.apply(e)
-                if findings:
-                    self._load()  # roll the in-memory state back
-                    raise PolicyError(f"refused {type_} (entry {seq}): " + "; ".join(f.message for f in findings))
-                missing = [r for r in blob_refs(e.body) if not self.has_blob(r)]
-                if missing:
-                    self._load()
-                    raise PolicyError(f"refused {type_}: the body references blob(s) not stored: {', '.join(missing)}",
-                                      hint="store them with put_blob() first")
-                built.append(e)
             try:
+                for type_, body, signer, time in items:
+                    seq = self.size + len(built)
+                    prev = built[-1].hash if built else self.state.head
+                    e = build_entry(self.origin, seq, prev, time, type_, body, signer)
+                    findings = self.state.apply(e)
+                    if findings:
+                        raise PolicyError(f"refused {type_} (entry {seq}): " + "; ".join(f.message for f in findings))
+                    missing = [r for r in blob_refs(e.body) if not self.has_blob(r)]
+                    if missing:
+                        raise PolicyError(f"refused {type_}: the body references blob(s) not stored: "
+                                          f"{', '.join(missing)}", hint="store them with put_blob() first")
+                    built.append(e)
                 self._commit(built)
             except BaseException:
-                self._load()
+                self._restore(snapshot)  # the in-memory view goes back to the committed ledger
                 raise
             return built
+
+    def _snapshot(self):
+        return (copy.deepcopy(self.state), self.tree.range.copy(), [len(h) for h in self.tree.tile_hashes],
+                {k: len(v) for k, v in self._bundles.items()}, len(self._entries), self.size,
+                self._checkpoint_bytes)
+
+    def _restore(self, snap) -> None:
+        state, rng, tile_lens, bundle_lens, n_entries, size, cp_bytes = snap
+        self.state, self.tree.range = state, rng
+        del self.tree.tile_hashes[len(tile_lens):]
+        for L, n in enumerate(tile_lens):
+            del self.tree.tile_hashes[L][n:]
+        for k in list(self._bundles):
+            if k not in bundle_lens:
+                del self._bundles[k]
+            else:
+                del self._bundles[k][bundle_lens[k]:]
+        del self._entries[n_entries:]
+        self.size, self._checkpoint_bytes = size, cp_bytes
 
     def _commit(self, new: list[Entry]) -> None:
         old_size = self.size
