@@ -422,3 +422,14 @@ def test_import_into_an_invalid_data_directory_is_refused(data, tmp_path):
     with pytest.raises(SunshineError, match="expected a valid data directory") as e:
         importing.plan_import("targets", str(f), str(data))
     assert "sunshine validate" in e.value.hint
+
+
+def test_the_guide_lists_every_accepted_header():
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "import.md").read_text(encoding="utf-8")
+    for table in (importing.TARGET_HEADERS, importing.INSPECTOR_HEADERS, importing.RESULT_HEADERS):
+        for fld, headers in table.items():
+            assert f"`{fld}`" in guide, fld
+            for h in headers:
+                assert h in guide, h
+    for h in importing.PERSONAL_HEADERS:
+        assert h in guide, h

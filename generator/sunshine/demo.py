@@ -1051,6 +1051,9 @@ def readme(opts: Options) -> str:
 inspector names and certificate numbers are invented and refer to no real place, authority, business or
 person. `jurisdiction.yaml` says `sample: true`, so every page of the portal carries a sample-data banner.
 
+What the generator does, and how to import real exports instead: [docs/import.md](../docs/import.md).
+The file format: [docs/data-format.md](../docs/data-format.md).
+
 Regenerate (byte-identical output; `ledger/` and `demo-keys/` are kept):
 
 ```sh

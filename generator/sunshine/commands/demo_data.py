@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Write a complete data directory for the fictional jurisdiction 示例市 (sample: true): departments, "
             "item list (two versions), N targets, inspectors, plans 2025 (adjusted) and 2026. The same options "
             "always give byte-identical files. The directory is written to OUT.tmp and then renamed, so a "
-            "failed run leaves nothing half-written."
+            "failed run leaves nothing half-written. Guide: docs/import.md."
         ),
     )
     p.add_argument("--scale", type=int, default=3000, metavar="N", help="number of targets (default: 3000; at least 100)")
