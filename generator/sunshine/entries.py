@@ -243,8 +243,8 @@ def _check_draw(b: dict, w: str) -> None:
 
 def _check_replace_inspector(b: dict, w: str) -> None:
     _check_draw(b, w)
-    _require(b, w, "department")
-    _str(b["department"], f"{w}.department", _DEPT, "a department id")
+    if "department" in b:
+        _str(b["department"], f"{w}.department", _DEPT, "a department id")
 
 
 def _check_result(b: dict, w: str, correction: bool) -> None:
@@ -286,7 +286,8 @@ SIGNER_RULES = {
     "root": "a key with role 'root' of the office",
     "office": "a 'head' or 'operator' key of the office (联席会议办公室)",
     "lead": "a 'head' or 'operator' key of the task's lead department",
-    "task_department": "a 'head' or 'operator' key of the department named in the body (lead or participant)",
+    "lead_or_office": "a 'head' or 'operator' key of the task's lead department or of the office",
+    "task_department": "a 'head' or 'operator' key of a department of the task (the one named in the body, if any)",
     "result_department": "a 'head' or 'operator' key of the department named in the body",
     "result_head": "a 'head' key of the department named in the body",
 }
@@ -302,7 +303,7 @@ ENTRY_TYPES: dict[str, EntryType] = {
         EntryType("plan.publish", "office", _check_plan_publish, "公布年度抽查计划"),
         EntryType("directory.snapshot", "office", _check_directory_snapshot, "名录库确认"),
         EntryType("draw.commit", "lead", _check_draw, "摇号承诺"),
-        EntryType("draw.randomness", "lead", _check_draw, "公布随机数"),
+        EntryType("draw.randomness", "lead_or_office", _check_draw, "公布随机数"),
         EntryType("draw.lock", "lead", _check_draw, "锁定抽取结果"),
         EntryType("draw.list_reveal", "lead", _check_draw, "公布抽查名单"),
         EntryType("draw.dispatch", "lead", _check_draw, "派发任务"),
@@ -640,16 +641,20 @@ class LedgerState:
                                   f"({key.department}, {key.role})"]
         if rule == "office":
             want = {self.office}
-        elif rule in ("lead", "task_department"):
+        elif rule in ("lead", "lead_or_office", "task_department"):
             task = self.tasks.get(e.body["task"])
             if task is None:
                 return [f"{e.type} for task {e.body['task']!r}, which no published plan contains"]
             want = {task["lead"]}
+            if rule == "lead_or_office":
+                want.add(self.office)
             if rule == "task_department":
-                if e.body["department"] not in (task["lead"], *task["participants"]):
-                    return [f"{e.type}: department {e.body['department']!r} does not take part in task "
-                            f"{e.body['task']!r}"]
-                want = {e.body["department"]}
+                want = {task["lead"], *task["participants"]}
+                if "department" in e.body:
+                    if e.body["department"] not in want:
+                        return [f"{e.type}: department {e.body['department']!r} does not take part in task "
+                                f"{e.body['task']!r}"]
+                    want = {e.body["department"]}
         else:  # result_department / result_head
             want = {e.body["department"]}
             if rule == "result_head":
@@ -689,7 +694,7 @@ class LedgerState:
                 for d in (t["lead"], *t["participants"]):
                     if d not in self.departments:
                         out.append(f"plan.publish: task {t['id']!r} names unknown department {d!r}")
-        if e.type in ("result.publish", "result.correct", "draw.replace_inspector"):
+        if e.type in ("result.publish", "result.correct", "draw.replace_inspector") and "department" in b:
             if b["department"] not in self.departments:
                 out.append(f"{e.type}: unknown department {b['department']!r}")
         return out
