@@ -433,3 +433,35 @@ def test_the_guide_lists_every_accepted_header():
                 assert h in guide, h
     for h in importing.PERSONAL_HEADERS:
         assert h in guide, h
+
+
+def test_a_crash_while_writing_leaves_the_data_directory_untouched(data, monkeypatch):
+    """Results for two years: the second file fails to write, so neither file changes."""
+    ds = loading.load_dataset(data)
+    rows = []
+    for task_id in ("2025-07", "2026-09"):
+        task, target = _pick(ds, task_id)
+        y = task.year
+        rows.append([task_id, target.code, "人社局", "HRSS-01", "未发现问题", "", f"{y}-09-01", f"{y}-09-02", f"{y}-09-03", "", 1, ""])
+    import tempfile
+    f = _xlsx(Path(tempfile.mkdtemp()) / "r.xlsx", RESULT_HEADER, rows)
+    plan = importing.plan_import("results", str(f), str(data))
+    assert sorted(plan.files) == ["results/2025.csv", "results/2026.csv"]
+    from sunshine import writing
+
+    real = writing.write_text
+    calls = []
+
+    def crash_second(path, text):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(writing, "write_text", crash_second)
+    with pytest.raises(OSError):
+        importing.apply_import(plan, str(data))
+    assert not (data / "results").exists() or sorted(p.name for p in (data / "results").iterdir()) == []
+    monkeypatch.setattr(writing, "write_text", real)
+    assert importing.apply_import(plan, str(data)) == ["results/2025.csv", "results/2026.csv"]
+    assert len(loading.load_dataset(data).results) == 2

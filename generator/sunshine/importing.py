@@ -641,14 +641,30 @@ def plan_import(
 
 
 def apply_import(plan: ImportPlan, data_dir: str) -> list[str]:
-    """Write the planned files atomically (each: temporary file, fsync, rename); return their paths."""
-    written = []
-    for rel, text in sorted(plan.files.items()):
-        path = os.path.join(data_dir, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        writing.replace_file_atomically(path, lambda tmp, text=text: writing.write_text(tmp, text))
-        written.append(rel)
-    return written
+    """Write the planned files atomically; return their data-relative paths.
+
+    Two phases: every new file is first written and fsynced next to its destination (``*.tmp``); only
+    when all are written are they renamed into place. A failure in the first phase removes the
+    temporary files and leaves the data directory untouched.
+    """
+    staged: list[tuple[str, str]] = []
+    try:
+        for rel, text in sorted(plan.files.items()):
+            path = os.path.join(data_dir, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.tmp"
+            staged.append((tmp, path))
+            writing.write_text(tmp, text)
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    for d in sorted({os.path.dirname(os.path.abspath(p)) for _, p in staged}):
+        writing.fsync_dir(d)
+    return sorted(plan.files)
 
 
 def _validate_merged(data_dir: str, files: dict[str, str]) -> list[Problem]:

@@ -360,10 +360,11 @@ def replace_file_atomically(path: str, write: Callable[[str], Any]) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    _fsync_dir(os.path.dirname(os.path.abspath(path)))
+    fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
-def _fsync_dir(path: str) -> None:
+def fsync_dir(path: str) -> None:
+    """fsync a directory so that renames inside it are durable."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds
@@ -402,7 +403,7 @@ def write_directory_atomically(out: str, fill: Callable[[str], Any], *, force: b
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(tmp)
+    fsync_dir(tmp)
     if os.path.isdir(out):
         for name in PRESERVED_ENTRIES:
             src = os.path.join(out, name)
@@ -416,5 +417,5 @@ def write_directory_atomically(out: str, fill: Callable[[str], Any], *, force: b
         shutil.rmtree(old)
     else:
         os.rename(tmp, out)
-    _fsync_dir(os.path.dirname(out))
+    fsync_dir(os.path.dirname(out))
     return result
