@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import {
   encodeIndex, tilePath, entriesPath, decodeEntryBundle, encodeEntryBundle, readTree, tileNodeReader, TILE_WIDTH,
 } from '../../theme/static/js/verify/tiles.js';
-import { leafHash, rootFromLeafHashes, inclusionProofFromNodes, verifyInclusion } from '../../theme/static/js/verify/merkle.js';
+import { leafHash, leafHashes, rootFromLeafHashes, inclusionProofFromNodes, verifyInclusion } from '../../theme/static/js/verify/merkle.js';
 import { concatBytes, toHex } from '../../theme/static/js/verify/bytes.js';
 import { FormatError, IntegrityError } from '../../theme/static/js/verify/errors.js';
 
@@ -47,7 +47,7 @@ async function buildHost(entries) {
     const chunk = entries.slice(k * TILE_WIDTH, (k + 1) * TILE_WIDTH);
     files.set(entriesPath(k, chunk.length), encodeEntryBundle(chunk));
   }
-  let level = await Promise.all(entries.map(leafHash));
+  let level = await leafHashes(entries);
   const leaves = level;
   for (let L = 0; level.length > 0; L++) {
     for (let n = 0; n * TILE_WIDTH < level.length; n++) {

@@ -5,7 +5,7 @@
 //                               i-th hash is MTH of leaves [(N·256+i)·256^L, (N·256+i+1)·256^L)
 //   tile/entries/<N>[.p/<W>]    entry bundle: W entries, each a big-endian uint16 length then the bytes
 //   <N> is written in zero-padded 3-digit groups, all but the last prefixed with "x": 1234067 -> x001/x234/067
-import { leafHashes as leafHashesOf, rootFromLeafHashes, HASH_SIZE } from './merkle.js';
+import { leafHashes as leafHashesOf, rootFromLeafHashes, rootFromNodes, HASH_SIZE } from './merkle.js';
 import { toHex, bytesEqual } from './bytes.js';
 import { FormatError, IntegrityError } from './errors.js';
 
@@ -90,10 +90,12 @@ export async function readTree(fetchBytes, size, root, { onProgress } = {}) {
   // Check every hash tile, level by level: level 0 holds leaf hashes, level L the MTH of each full tile
   // below. `level` holds the hashes of complete 256^L subtrees computed from the leaves.
   let level = leafHashes;
+  const levels = []; // levels[L]: the hashes of tile level L computed from the leaves
   let tilesChecked = 0;
   for (let L = 0; ; L++) {
     const count = Math.floor(size / TILE_WIDTH ** L); // hashes that exist at this tile level
     if (count === 0) break;
+    levels.push(level);
     const tiles = Math.ceil(count / TILE_WIDTH);
     const specs = [];
     for (let n = 0; n < tiles; n++) specs.push([n, Math.min(TILE_WIDTH, count - n * TILE_WIDTH)]);
@@ -117,7 +119,12 @@ export async function readTree(fetchBytes, size, root, { onProgress } = {}) {
     for (let n = 0; n < full; n++) up.push(await rootFromLeafHashes(level.slice(n * TILE_WIDTH, (n + 1) * TILE_WIDTH)));
     level = up;
   }
-  const computed = await rootFromLeafHashes(leafHashes);
+  // The root from the computed levels: O(log n) nodes, each at most 128 hashes of its tile level.
+  const computed = await rootFromNodes(size, (lv, index) => {
+    const L = Math.floor(lv / 8);
+    const span = 2 ** (lv % 8);
+    return span === 1 ? levels[L][index] : rootFromLeafHashes(levels[L].slice(index * span, (index + 1) * span));
+  });
   if (!bytesEqual(computed, root)) {
     throw new IntegrityError(`the entries do not hash to the checkpoint's root: expected ${toHex(root)}, got ${toHex(computed)}`);
   }
