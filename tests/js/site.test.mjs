@@ -40,6 +40,8 @@ test('honest ledger, real quicknet beacon: every step holds and the outcome is r
   const s = stepsOf(r);
   for (const id of ['key', 'checkpoint', 'tree', 'chain', 'signers', 'task', 'inclusion', 'beacon', 'draw']) assert.equal(s[id].ok, true, id);
   assert.equal(s.witness.ok, null);
+  assert.equal(s.history.ok, null);
+  assert.match(r.checkpoint, /^sunshine\.example\/shiyi-test\n\d+\n/);
   assert.match(s.beacon.detail_zh, /drand quicknet 第 32000000 轮，BLS 签名有效/);
   assert.match(s.draw.detail_zh, /^重算结果与锁定记录完全一致：抽中 \d+ 户/);
   assert.deepEqual(seen, r.steps.map((x) => x.id));
@@ -105,3 +107,17 @@ function readdirW(dir) {
   const text = readFileSync(path.join(dir, 'log/checkpoint'), 'utf8');
   return Number(text.split('\n')[1]);
 }
+
+test('previousCheckpoint: the same history holds; another history for the same size is a fork', { skip }, async () => {
+  const honest = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest') });
+  const again = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), previousCheckpoint: honest.checkpoint });
+  assert.equal(again.ok, true);
+  assert.match(stepsOf(again).history.detail_zh, /此前的记录没有任何改动/);
+  // The forged ledger is signed by the same log key: a visitor who saw it first, then the honest one,
+  // has seen two different histories.
+  const forgedCp = readFileSync(path.join(OUT, 'forged', 'ledger/log/checkpoint'), 'utf8');
+  const r = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), previousCheckpoint: forgedCp });
+  assert.equal(firstFailure(r).id, 'history');
+  assert.match(firstFailure(r).detail_zh, /账本历史被改写过，或者不同的人看到了不同的账本（分叉）/);
+  assert.equal(r.checkpoint, null);
+});

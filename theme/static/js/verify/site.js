@@ -10,7 +10,7 @@
 import { openNote, parseVerifierKey, verifyCosignatures, ALG_COSIGNATURE_V1 } from './note.js';
 import { parseCheckpoint } from './checkpoint.js';
 import { readTree, tileNodeReader } from './tiles.js';
-import { inclusionProofFromNodes, verifyInclusion } from './merkle.js';
+import { inclusionProofFromNodes, verifyInclusion, rootFromLeafHashes } from './merkle.js';
 import { parseEntry, LedgerState, ENTRY_TYPES, entryTimeSeconds } from './entries.js';
 import { chainByHash, roundTime, parseBeacon, verifyBeacon } from './beacon.js';
 import { recompute, compareWithLock, DrawError } from './draw.js';
@@ -44,6 +44,7 @@ const LABELS = {
   key: '账本公钥',
   checkpoint: '检查点签名',
   tree: '账本数据与默克尔树',
+  history: '与上次看到的账本一致',
   chain: '哈希链与每条记录的签名',
   signers: '签名人资格',
   witness: '见证方签名',
@@ -78,6 +79,9 @@ function zh(e) {
  *                             keysUrl, and the genesis entry must name the same key
  *             keysUrl         default: "../keys.json" relative to logUrl
  *             allowTestChain  accept the project's test drand chain (fictional sample data only)
+ *             previousCheckpoint  the signed checkpoint (text) this browser accepted last time for this
+ *                             log (e.g. kept in localStorage): the log must have only grown since
+ *                             (same root for the old size); a different history is a fork
  *             fetch           fetch function (default globalThis.fetch)
  *             onStep          callback(step) as each step finishes (for a progress display)
  */
@@ -138,6 +142,27 @@ export async function verifyTask(logUrl, taskId, options = {}) {
     ctx.raws = t.entries;
     ctx.leafHashes = t.leafHashes;
     return { zh: `全部 ${t.entries.length} 条记录和 ${t.tilesChecked} 个数据瓦片与检查点一致`, en: `${t.tilesChecked} tiles checked` };
+  });
+
+  await run('history', async () => {
+    if (!options.previousCheckpoint) return { zh: '没有上次保存的检查点可比较', ok: null };
+    const prevBytes = typeof options.previousCheckpoint === 'string' ? new TextEncoder().encode(options.previousCheckpoint) : options.previousCheckpoint;
+    let prev;
+    try {
+      prev = parseCheckpoint((await openNote(prevBytes, [ctx.logKey])).text);
+    } catch (e) {
+      throw fail('上次保存的检查点无法用账本公钥验证，无法比较。', e.message);
+    }
+    if (prev.origin !== ctx.cp.origin) throw fail(`上次保存的检查点属于另一个账本（${prev.origin}）。`, 'origin differs');
+    if (prev.size > ctx.cp.size) {
+      throw fail(`账本变短了：上次看到 ${prev.size} 条记录，现在只有 ${ctx.cp.size} 条。已公布的记录被删除过。`, `tree shrank from ${prev.size} to ${ctx.cp.size}`);
+    }
+    const oldRoot = await rootFromLeafHashes(ctx.leafHashes.slice(0, prev.size));
+    if (toHex(oldRoot) !== toHex(prev.root)) {
+      throw fail(`现在账本的前 ${prev.size} 条记录与上次看到的不同：账本历史被改写过，或者不同的人看到了不同的账本（分叉）。`,
+        `root of the first ${prev.size} entries is ${toHex(oldRoot)}, previously ${toHex(prev.root)}`);
+    }
+    return { zh: `上次看到 ${prev.size} 条记录，现在 ${ctx.cp.size} 条；此前的记录没有任何改动`, en: '' };
   });
 
   await run('chain', async () => {
@@ -278,7 +303,10 @@ export async function verifyTask(logUrl, taskId, options = {}) {
     if (!steps.some((s) => s.id === id)) steps.push({ id, label_zh: LABELS[id], ok: null, detail_zh: '未执行（前一步未通过）', detail: '' });
   }
   const ok = !steps.some((s) => s.ok === false) && steps.find((s) => s.id === 'draw').ok === true;
-  return { ok, task: taskId, steps, warnings, outcome: ctx.outcome ? summarize(ctx.outcome) : null };
+  // The checkpoint to remember for next time (previousCheckpoint): only once the tree and its history hold.
+  const held = (id) => steps.find((s) => s.id === id).ok;
+  const checkpoint = held('tree') === true && held('history') !== false ? new TextDecoder().decode(ctx.checkpointBytes) : null;
+  return { ok, task: taskId, steps, warnings, checkpoint, outcome: ctx.outcome ? summarize(ctx.outcome) : null };
 }
 
 function summarize(o) {
