@@ -2,7 +2,8 @@
 
 ``build_sample_ledger(path)`` writes a ledger for the fictional 示例市 with a genesis entry, key
 registrations (department operators and heads, a witness), an item list, a plan, a directory
-snapshot, one task's draw steps, results and a correction, all with blobs — every entry type the
+snapshot, one task's real draw (the draw vectors' "joint" case: commit, randomness with a recorded
+drand beacon, lock, dispatch), results and a correction, all with blobs — every entry type the
 ledger layer checks itself. Keys are derived from fixed seeds so the bytes are reproducible;
 they are TEST keys and never used elsewhere.
 """
@@ -10,6 +11,7 @@ they are TEST keys and never used elsewhere.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,48 +79,68 @@ def build_sample_ledger(path: Path, *, sync: bool = False, origin: str = ORIGIN)
     ids = make_identities()
     log = log_signer(origin)
     witness = note.new_cosignature_signer("witness.example/audit", fixed_test_key("witness"))
-    led = Ledger.create(path, origin, log, genesis_body(ids), "2025-01-02T01:00:00Z", sync=sync)
+    led = Ledger.create(path, origin, log, genesis_body(ids), "2026-01-02T01:00:00Z", sync=sync)
     root = ids["amr-root"]
     for i, name in enumerate(("amr-op", "amr-head", "health-op", "health-head")):
-        led.append("key.register", {"key": ids[name].record()}, root, f"2025-01-02T02:0{i}:00Z")
+        led.append("key.register", {"key": ids[name].record()}, root, f"2026-01-02T02:0{i}:00Z")
     wrec = {"name": witness.name, "department": "audit", "role": "witness", "alg": "ed25519",
             "public_key": note.b64encode(witness.public_key)}
-    led.append("key.register", {"key": wrec}, root, "2025-01-02T03:00:00Z")
+    led.append("key.register", {"key": wrec}, root, "2026-01-02T03:00:00Z")
 
-    items = led.put_blob(canonical.encode({"items": [{"id": "AMR-01", "class": "general", "ratio_cap": "5%"},
+    items = led.put_blob(canonical.encode({"items": [{"id": "AMR-03", "class": "general", "ratio_cap": "5%"},
                                                      {"id": "HEALTH-02", "class": "focus"}]}))
     op = ids["amr-op"]
-    led.append("items.publish", {"version": 1, "published": "2025-01-15", "items": items}, op,
-               "2025-01-15T01:00:00Z")
-    plan = led.put_blob("2025年度抽查计划（测试）".encode())
-    led.append("plan.publish", {"year": 2025, "version": 1, "published": "2025-02-28", "plan": plan,
-                                "tasks": [{"id": "2025-01", "lead": "amr", "participants": ["health"]}]},
-               op, "2025-02-28T01:00:00Z")
-    targets = led.put_blob(b"code,name\n91370000MA3C5LLX7Q,example\n")
+    led.append("items.publish", {"version": 1, "published": "2026-01-15", "items": items}, op,
+               "2026-01-15T01:00:00Z")
+    plan = led.put_blob("2026年度抽查计划（测试）".encode())
+    led.append("plan.publish", {"year": 2026, "version": 1, "published": "2026-02-27", "plan": plan,
+                                "tasks": [{"id": "2026-07", "lead": "amr", "participants": ["health"]}]},
+               op, "2026-02-27T01:00:00Z")
+    targets = led.put_blob(b"code,name\n91379900MA0000008X,example\n")
     inspectors = led.put_blob(b"id,department\nAMR-001,amr\n")
     led.append("directory.snapshot", {"targets": {"blob": targets, "count": 1},
-                                      "inspectors": {"blob": inspectors, "count": 1}, "confirmed": "2025-04-01"},
-               op, "2025-04-01T01:00:00Z")
-    pool = led.put_blob(b"91370000MA3C5LLX7Q\n")
-    led.append("draw.commit", {"task": "2025-01", "pool": pool, "round": 1234567}, op, "2025-04-10T01:00:00Z")
-    led.append("draw.randomness", {"task": "2025-01", "round": 1234567, "randomness": "00" * 32}, op,
-               "2025-04-10T02:00:00Z")
-    led.append("draw.lock", {"task": "2025-01", "selected": ["91370000MA3C5LLX7Q"]}, op, "2025-04-10T03:00:00Z")
-    led.append("draw.dispatch", {"task": "2025-01"}, op, "2025-04-11T01:00:00Z")
-    result = {"task": "2025-01", "target": "91370000MA3C5LLX7Q", "version": 1, "inspection_end": "2025-05-30",
-              "published": "2025-06-10", "items": [{"item": "AMR-01", "codes": ["no_issue"]}]}
-    led.append("result.publish", {**result, "department": "amr"}, op, "2025-06-10T01:00:00Z")
-    led.append("result.publish", {**result, "department": "health", "items": [{"item": "HEALTH-02", "codes": ["no_issue"]}]},
-               ids["health-op"], "2025-06-11T01:00:00Z")
-    led.append("result.correct", {**result, "department": "amr", "version": 2, "published": "2025-06-20",
-                                  "reason": "录入错误更正", "items": [{"item": "AMR-01", "codes": ["issue_corrected"]}]},
-               ids["amr-head"], "2025-06-20T01:00:00Z")
+                                      "inspectors": {"blob": inspectors, "count": 1}, "confirmed": "2026-09-01"},
+               op, "2026-09-01T01:00:00Z")
+    # A real draw: the "joint" case of the draw engine's shared vectors (tests/vectors/draw-v1.json,
+    # a recorded drand quicknet round 32000000, produced 2026-09-07T17:49:24Z).
+    case = draw_vector("joint")
+    for text in case["blobs"].values():
+        led.put_blob(text.encode("utf-8"))
+    led.put_blob(canonical.encode(case["expected"]["outcome"]))
+    lock = case["expected"]["lock"]
+    led.append("draw.commit", case["commit"], op, "2026-09-07T02:00:00Z")
+    led.append("draw.randomness", case["randomness"], op, "2026-09-07T18:00:00Z")
+    led.append("draw.lock", lock, op, "2026-09-07T18:05:00Z")
+    led.append("draw.dispatch", {"algorithm": lock["algorithm"], "task": "2026-07", "lock": body_hash(lock),
+                                 "date": "2026-09-08"}, op, "2026-09-08T01:00:00Z")
+    target = case["expected"]["outcome"]["selected"][0]
+    result = {"task": "2026-07", "target": target, "version": 1, "inspection_end": "2026-09-30",
+              "published": "2026-10-15", "items": [{"item": "AMR-03", "codes": ["no_issue"]}]}
+    led.append("result.publish", {**result, "department": "amr"}, op, "2026-10-15T01:00:00Z")
+    led.append("result.publish", {**result, "department": "health", "published": "2026-10-16",
+                                  "items": [{"item": "HEALTH-02", "codes": ["no_issue"]}]},
+               ids["health-op"], "2026-10-16T01:00:00Z")
+    led.append("result.correct", {**result, "department": "amr", "version": 2, "published": "2026-10-20",
+                                  "reason": "录入错误更正", "items": [{"item": "AMR-03", "codes": ["issue_corrected"]}]},
+               ids["amr-head"], "2026-10-20T01:00:00Z")
     # a witness cosigns the checkpoint of the ledger as it stands; the office records it
     text = note.parse_note(led.checkpoint_bytes()).text
     cosig = note.cosign(text, witness, 1750000000)
     led.append("checkpoint.witness", {"checkpoint": text.decode(), "cosignatures": [cosig.line()]}, op,
-               "2025-06-21T01:00:00Z")
+               "2026-10-21T01:00:00Z")
     return Sample(led, log, ids, witness)
+
+
+def draw_vector(name: str) -> dict:
+    """A case of the draw engine's shared vectors (tests/vectors/draw-v1.json)."""
+    doc = json.loads((Path(__file__).resolve().parent / "vectors" / "draw-v1.json").read_text(encoding="utf-8"))
+    return next(c for c in doc["cases"] if c["name"] == name)
+
+
+def body_hash(body: dict) -> str:
+    from sunshine import draw
+
+    return draw.body_hash(body)
 
 
 def read_files(path: Path) -> dict[str, bytes]:

@@ -193,4 +193,4 @@ def test_sample_fixture_verifies_at_layers_1_and_2(tmp_path):
     rep = verify_files(read_files(tmp_path / "l"), vkey=s.vkey, recompute_draws=False)
     assert rep.integrity_ok and rep.exit_code == 0, rep.to_text()
     assert rep.types["result.publish"] == 2 and rep.witnesses[0]["name"] == "witness.example/audit"
-    assert Ledger.open(tmp_path / "l").get_blob(s.ledger.entries()[7].body["plan"]).decode() == "2025年度抽查计划（测试）"
+    assert Ledger.open(tmp_path / "l").get_blob(s.ledger.entries()[7].body["plan"]).decode() == "2026年度抽查计划（测试）"

@@ -92,16 +92,17 @@ def test_dishonest_operator_drops_an_entry(sample):
 def test_dishonest_operator_rewrites_an_entry_it_cannot_sign(sample):
     s, files = sample
     raws = raws_of(files)
-    obj = json.loads(raws[12])
-    obj["body"]["selected"] = ["91370000MA3C5LLX7R"]  # swap the drawn target after the fact
-    raws[12] = canonical.encode(obj)
+    obj = json.loads(raws[11])
+    assert obj["type"] == "draw.lock"
+    obj["body"]["selected_count"] = 3  # change the locked draw after the fact
+    raws[11] = canonical.encode(obj)
     # chain the rest again so that only the signature can tell
-    for i in range(13, len(raws)):
+    for i in range(12, len(raws)):
         o = json.loads(raws[i])
         o["prev"] = entries.parse_entry(raws[i - 1]).hash
         raws[i] = canonical.encode(o)
     rep = verdict({**layout_files(ORIGIN, raws, s.log), **blobs(files)}, vkey=s.vkey)
-    assert rep.exit_code == 4 and "entry 12: signature by 'amr-op' does not verify" in rep.to_text()
+    assert rep.exit_code == 4 and "entry 11: signature by 'amr-op' does not verify" in rep.to_text()
 
 
 def test_truncation_and_rollback_against_remembered_checkpoint(sample):

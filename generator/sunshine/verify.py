@@ -460,21 +460,14 @@ def _witnesses(entries: list[Entry], state: LedgerState, tree: _Tree, rep: Repor
 
 def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calendar, recompute_draws: bool,
             allow_test_chain: bool) -> None:
+    """Draw order (the ceremony's own :class:`~sunshine.ceremony.DrawTracker`), recomputation, results."""
+    from . import ceremony
+    from . import draw as draw_mod
+
     rep.layers_run.append(3)
-    genesis = entries[0].body
-    settings = genesis.get("settings", {})
+    settings = entries[0].body.get("settings", {})
     publish_days = settings.get("publish_within_workdays", 20)
-    draw_mod = None
-    if recompute_draws:
-        try:
-            from . import draw as draw_mod  # type: ignore[no-redef]
-        except ImportError:
-            draw_mod = None
-    if draw_mod is None or not hasattr(draw_mod, "recompute"):
-        draw_mod = None
-        if any(e.type == "draw.lock" for e in entries):
-            rep.notices.append("draws not recomputed: sunshine.draw is not available")
-    tasks: dict[str, dict] = {}
+    tracker = ceremony.DrawTracker()
     results: dict[tuple[str, str, str], int] = {}
 
     def policy(seq: int, msg: str) -> None:
@@ -489,50 +482,8 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
     for e in entries:
         b = e.body
         if e.type.startswith("draw."):
-            t = tasks.setdefault(b["task"], {"state": "planned", "commit": None, "randomness": None, "lock": None,
-                                             "commits": 0})
-            st = t["state"]
-            if e.type == "draw.commit":
-                if st not in ("planned", "voided"):
-                    policy(e.seq, f"task {b['task']}: a second commitment while one is live ({st}); void it first")
-                t.update(state="committed", commit=e, randomness=None, lock=None, note="")
-                t["commits"] += 1
-            elif e.type == "draw.void":
-                if st == "committed":
-                    t["state"] = "voided"
-                else:
-                    policy(e.seq, f"task {b['task']}: void in state {st!r}; only a commitment whose randomness "
-                                  "is not yet revealed may be voided (a later void would be a re-draw)")
-                    t["state"] = "voided"
-            elif e.type == "draw.randomness":
-                if st != "committed":
-                    policy(e.seq, f"task {b['task']}: randomness in state {st!r}; expected after a commitment")
-                t.update(state="randomness", randomness=e)
-            elif e.type == "draw.lock":
-                if st != "randomness":
-                    policy(e.seq, f"task {b['task']}: lock in state {st!r}; expected after the randomness")
-                t.update(state="locked", lock=e)
-                if draw_mod is not None and t["commit"] is not None and t["randomness"] is not None:
-                    if _needs_list_reveal(draw_mod, t["commit"], get_blob):
-                        t["note"] = "no-notice task: the draw is recomputed once the list is revealed"
-                    else:
-                        _recompute(draw_mod, t, e, get_blob, rep, list_reveal=None,
-                                   allow_test_chain=allow_test_chain)
-            elif e.type == "draw.dispatch":
-                if st != "locked":
-                    policy(e.seq, f"task {b['task']}: dispatch in state {st!r}; the list must be locked first")
-                else:
-                    t["state"] = "dispatched"
-            elif e.type == "draw.list_reveal":
-                if st not in ("locked", "dispatched"):
-                    policy(e.seq, f"task {b['task']}: list reveal in state {st!r}; expected after the lock")
-                elif draw_mod is not None and t.get("lock") is not None and t["commit"] is not None \
-                        and t["randomness"] is not None and _needs_list_reveal(draw_mod, t["commit"], get_blob):
-                    _recompute(draw_mod, t, t["lock"], get_blob, rep, list_reveal=e,
-                               allow_test_chain=allow_test_chain)
-            elif e.type in ("draw.replace_target", "draw.replace_inspector"):
-                if st not in ("locked", "dispatched"):
-                    policy(e.seq, f"task {b['task']}: {e.type} in state {st!r}; replacements come after the lock")
+            for m in tracker.apply(e):
+                policy(e.seq, m)
         elif e.type in ("result.publish", "result.correct"):
             key = (b["task"], b["target"], b["department"])
             have = results.get(key)
@@ -540,20 +491,24 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
                 if have is not None:
                     policy(e.seq, f"result for {b['target']} in task {b['task']} by {b['department']} published "
                                   "again; a change must be a result.correct")
-                results[key] = max(have or 0, 1)
-                t = tasks.get(b["task"])
-                if t is None or t["state"] not in ("locked", "dispatched"):
+                if tracker.get(b["task"]).state not in ("locked", "dispatched"):
                     policy(e.seq, f"result for task {b['task']} before its draw was locked")
                 _deadline(e, publish_days, calendar, rep)
+                results[key] = max(have or 0, 1)
             else:
                 if have is None:
                     policy(e.seq, f"correction of a result that was never published ({b['target']}, task {b['task']})")
                 elif b["version"] != have + 1:
                     policy(e.seq, f"correction version: expected {have + 1}, got {b['version']}")
                 results[key] = max(have or 0, b["version"])
-    for task, t in tasks.items():
-        rep.tasks[task] = {"state": t["state"], "commitments": t["commits"],
-                           "note": t.get("note", "")}
+
+    for task, t in sorted(tracker.tasks.items()):
+        if recompute_draws and t.lock is not None and t.commit is not None and t.randomness is not None:
+            _recompute(draw_mod, ceremony, t, get_blob, rep, allow_test_chain=allow_test_chain)
+        rep.tasks[task] = {"state": t.state, "commitments": t.commits, "voided": len(t.voided),
+                           "replacements": len(t.replacements), "note": t.note}
+    if not recompute_draws and any(t.lock is not None for t in tracker.tasks.values()):
+        rep.notices.append("draws not recomputed (recomputation switched off)")
 
 
 def _deadline(e: Entry, n: int, calendar, rep: Report) -> None:
@@ -572,29 +527,30 @@ def _deadline(e: Entry, n: int, calendar, rep: Report) -> None:
                                     f"after the deadline {due} ({n} working days after the inspection ended {end})")
 
 
-def _recompute(draw_mod, t: dict, lock: Entry, get_blob, rep: Report, *, list_reveal: Entry | None,
-               allow_test_chain: bool) -> None:
-    """Recompute the task's draw from its commitment and randomness and compare with the lock."""
-    task = lock.body["task"]
+def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain: bool) -> None:
+    """Recompute a locked draw from its commitment and randomness; compare with the lock; replay replacements."""
+    lock = t.lock
     try:
-        outcome = draw_mod.recompute(t["commit"].body, t["randomness"].body, get_blob,
-                                     list_reveal=list_reveal.body if list_reveal else None,
+        c = draw_mod.load_commitment(t.commit.body, get_blob)
+        if c.sealed:
+            t.note = "sealed strata: counts and cut-offs are public; the selection is recomputed with the opening file"
+            return
+        if any(mode == "with_list" for _d, _c, mode in c.contributions) and t.list_reveal is None:
+            t.note = "no-notice task: the draw is recomputed once the list is revealed"
+            return
+        outcome = draw_mod.recompute(t.commit.body, t.randomness.body, get_blob,
+                                     list_reveal=t.list_reveal.body if t.list_reveal is not None else None,
                                      allow_test_chain=allow_test_chain)
-        diffs = draw_mod.compare_with_lock(outcome, lock.body, get_blob, commit_body=t["commit"].body,
-                                           randomness_body=t["randomness"].body)
+        diffs = draw_mod.compare_with_lock(outcome, lock.body, get_blob, commit_body=t.commit.body,
+                                           randomness_body=t.randomness.body)
     except SunshineError as exc:
         kind = "integrity" if exc.exit_code == EXIT_INTEGRITY else "policy"
-        rep.add(kind, 3, lock.seq, f"task {task}: the draw cannot be recomputed: {exc.message}")
+        rep.add(kind, 3, lock.seq, f"task {t.task}: the draw cannot be recomputed: {exc.message}")
         return
     for d in diffs:
-        rep.add("integrity", 3, lock.seq, f"task {task}: {d}")
-    if not diffs:
-        t["note"] = "draw recomputed from its commitment and randomness: matches the lock"
-
-
-def _needs_list_reveal(draw_mod, commit: Entry, get_blob) -> bool:
-    try:
-        c = draw_mod.load_commitment(commit.body, get_blob)
-    except SunshineError:
-        return False  # reported by the recomputation itself
-    return any(mode == "with_list" for _dept, _com, mode in c.contributions)
+        rep.add("integrity", 3, lock.seq, f"task {t.task}: {d}")
+    if diffs:
+        return
+    for e, msg in ceremony.replay_replacements(outcome, t.replacements):
+        rep.add("policy", 3, e.seq, msg)
+    t.note = "draw recomputed from its commitment and randomness: matches the lock"
