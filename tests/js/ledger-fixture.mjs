@@ -4,7 +4,9 @@
 // directory made with sunshine.ledger_store) and <dir>/<variant>/ledger/keys.json, and returns <dir>.
 // Variants: "honest" (draw-v1.json cases "single", test chain, and "joint", real quicknet round 32000000),
 // "forged" (the joint task's lock names a validly stored but wrong outcome: one selected target swapped
-// with the head of its queue), "late" (the single task's commitment recorded after its drand round).
+// with the head of its queue), "late" (the single task's commitment recorded after its drand round),
+// "replaced" (the joint task then replaces a target and an inspector as designated) and "badreplace"
+// (the target replacement skips the designated queue entry).
 import { existsSync, mkdtempSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,32 @@ from sunshine.ledger_store import Ledger
 out = pathlib.Path(sys.argv[2])
 doc = json.loads((pathlib.Path(sys.argv[1]) / "tests/vectors/draw-v1.json").read_text(encoding="utf-8"))
 cases = {c["name"]: c for c in doc["cases"]}
+
+def add_replacements(led, ids, c, lock, bad):
+    # The designated replacements, computed by the Python engine. The beacon was verified when the
+    # vectors were made; skip the pure-Python BLS check here (the JS side verifies it independently).
+    from sunshine import beacon
+    beacon._bls_verify = lambda *a: True
+    o = draw.recompute(c["commit"], c["randomness"], lambda r: led.get_blob(r), allow_test_chain=c["allow_test_chain"])
+    lh = draw.body_hash(lock)
+    target = o.selected[0]
+    new, _ = draw.replace_target(o, target)
+    if bad:
+        s = next(x for x in o.strata if x.id == o.stratum_of[target])
+        new = next(lb for lb in s.queue if lb not in o.stratum_of)  # skips the designated one
+    led.append("draw.replace_target", {"algorithm": draw.ALGORITHM, "task": c["commit"]["task"], "lock": lh,
+               "target": target, "replacement": new, "reason": "deregistered", "approver_role": "deputy_head"},
+               ids["amr-op"], "2026-09-08T01:00:00Z")
+    t2 = o.selected[1]
+    before = o.state.teams[t2]
+    insp = before.officers[-1]
+    rec = o.state.by_id[insp]
+    team = o.state.replace(t2, insp)
+    added = next(i for i in (*team.officers, *team.experts) if i not in (*before.officers, *before.experts))
+    signer = ids["amr-op"] if rec["department"] == "amr" else ids["health-op"]
+    led.append("draw.replace_inspector", {"algorithm": draw.ALGORITHM, "task": c["commit"]["task"], "lock": lh,
+               "target": t2, "inspector": insp, "replacement": added, "reason": "health",
+               "approver_role": "deputy_head", "department": rec["department"]}, signer, "2026-09-08T02:00:00Z")
 
 def build(variant):
     ids = make_identities()
@@ -57,7 +85,10 @@ def build(variant):
             s = next(x for x in outdoc["strata"] if x["selected"] and x["queue"])
             s["selected"][0], s["queue"][0] = s["queue"][0], s["selected"][0]
         ref = led.put_blob(canonical.encode(outdoc))
-        led.append("draw.lock", {**c["expected"]["lock"], "outcome": ref}, op, t2)
+        lock = {**c["expected"]["lock"], "outcome": ref}
+        led.append("draw.lock", lock, op, t2)
+        if variant in ("replaced", "badreplace") and name == "joint":
+            add_replacements(led, ids, c, lock, bad=variant == "badreplace")
     (d / "keys.json").write_bytes(canonical.encode(led.keys_summary()))
 
 for v in sys.argv[3:]:

@@ -13,7 +13,7 @@ const skip = PYTHON_MISSING;
 
 let OUT;
 before(() => {
-  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late']);
+  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late', 'replaced', 'badreplace']);
 });
 after(() => { if (OUT) rmSync(OUT, { recursive: true, force: true }); });
 
@@ -120,4 +120,14 @@ test('previousCheckpoint: the same history holds; another history for the same s
   assert.equal(firstFailure(r).id, 'history');
   assert.match(firstFailure(r).detail_zh, /账本历史被改写过，或者不同的人看到了不同的账本（分叉）/);
   assert.equal(r.checkpoint, null);
+});
+
+test('replacements: the designated ones hold; one that skips the queue is named', { skip }, async () => {
+  const r = await verifyTask(logUrl('replaced'), '2026-07', { fetch: host('replaced') });
+  assert.equal(r.ok, true, JSON.stringify(r.steps, null, 1));
+  assert.match(stepsOf(r).replacements.detail_zh, /^2 条替换记录都按候补队列或排序取了下一位/);
+  const b = await verifyTask(logUrl('badreplace'), '2026-07', { fetch: host('badreplace') });
+  assert.equal(firstFailure(b).id, 'replacements');
+  assert.match(firstFailure(b).detail_zh, /替换记录不符合规定：检查对象 \S+ 应由候补队列中的下一位 \S+ 替换，记录却写的是 \S+/);
+  assert.equal(stepsOf(await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest') })).replacements.ok, null);
 });

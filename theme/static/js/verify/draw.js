@@ -546,3 +546,64 @@ export function describeDifferences(expected, got) {
 export async function ticketOf(prk, stratum, label) {
   return toHex(new Expander(prk).block1(frame('target', stratum, label)));
 }
+
+/**
+ * Replace a drawn target (e.g. found deregistered) by the next unused member of its stratum's recorded
+ * queue and draw its team (no new randomness), updating `o`. Returns {replacement, team}.
+ */
+export function replaceTarget(o, target) {
+  const sid = o.stratumOf[target];
+  if (sid === undefined || !o.state.teams.has(target)) throw new DrawError(`target ${target}: not among the task's current targets`);
+  const s = o.strata.find((x) => x.id === sid);
+  const used = new Set(Object.keys(o.stratumOf));
+  const next = s.queue.find((lb) => !used.has(lb));
+  if (next === undefined) throw new DrawError(`stratum ${sid}: the recorded replacement queue (${s.queue.length} targets) is used up`);
+  o.state.drop(target);
+  const team = o.state.assign(next);
+  o.stratumOf[next] = sid;
+  return { replacement: next, team };
+}
+
+const TARGET_REASONS = { deregistered: '已注销', revoked: '已吊销', moved_out: '已迁出', not_in_scope: '不属于抽查对象范围' };
+const INSPECTOR_REASONS = { post_change: '岗位调整', work_conflict: '工作冲突', health: '健康状况', recusal: '执法回避' };
+
+/**
+ * Replay draw.replace_target / draw.replace_inspector bodies in ledger order on a recomputed outcome
+ * (docs/spec/draw.md §12 step 5). Each must name the replacement the recorded queue or ranking
+ * designates, a reason from the closed list and the right approver, and refer to the lock.
+ * Returns [{index, zh, en}] for each that does not hold (the outcome follows the designated one).
+ */
+export async function replayReplacements(o, lockBody, replacements) {
+  const problems = [];
+  const lockHash = await bodyHash(lockBody);
+  for (let i = 0; i < replacements.length; i++) {
+    const { type, body: b } = replacements[i];
+    const bad = (zh, en) => problems.push({ index: i, zh, en });
+    if (b.lock !== lockHash) bad(`替换记录引用的锁定记录不是本任务的锁定记录`, `${type}: lock ${b.lock} is not ${lockHash}`);
+    if (!['deputy_head', 'head'].includes(b.approver_role)) bad(`替换未写明批准人（分管负责人或主要负责人）`, `${type}: approver_role ${JSON.stringify(b.approver_role)}`);
+    try {
+      if (type === 'draw.replace_target') {
+        if (!(b.reason in TARGET_REASONS)) bad(`替换检查对象的理由“${b.reason}”不在规定的理由之内（已注销、已吊销、已迁出、不属于抽查对象范围）`, `reason ${b.reason}`);
+        const { replacement } = replaceTarget(o, b.target);
+        if (b.replacement !== replacement) {
+          bad(`检查对象 ${b.target} 应由候补队列中的下一位 ${replacement} 替换，记录却写的是 ${b.replacement}`,
+            `target ${b.target} must be replaced by ${replacement}, the entry says ${b.replacement}`);
+        }
+      } else {
+        if (!(b.reason in INSPECTOR_REASONS)) bad(`更换检查人员的理由“${b.reason}”不在规定的理由之内（岗位调整、工作冲突、健康状况、执法回避）`, `reason ${b.reason}`);
+        if (b.approver_role !== 'deputy_head') bad('更换检查人员应由分管负责人批准', `approver_role ${b.approver_role}`);
+        const before = o.state.teams.get(b.target);
+        const team = o.state.replace(b.target, b.inspector);
+        const old = new Set([...before.officers, ...before.experts]);
+        const added = [...team.officers, ...team.experts].filter((x) => !old.has(x));
+        if (added.length !== 1 || added[0] !== b.replacement) {
+          bad(`检查对象 ${b.target} 的检查人员 ${b.inspector} 应由同一排序中的下一位合格人员 ${added.join('、')} 替换，记录却写的是 ${b.replacement}`,
+            `inspector ${b.inspector} of ${b.target} must be replaced by ${added.join(', ')}, the entry says ${b.replacement}`);
+        }
+      }
+    } catch (e) {
+      bad(`替换记录无法执行：${e.message}`, e.message);
+    }
+  }
+  return problems;
+}

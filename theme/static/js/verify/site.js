@@ -13,7 +13,7 @@ import { readTree, tileNodeReader } from './tiles.js';
 import { inclusionProofFromNodes, verifyInclusion, rootFromLeafHashes } from './merkle.js';
 import { parseEntry, LedgerState, ENTRY_TYPES, entryTimeSeconds } from './entries.js';
 import { chainByHash, roundTime, parseBeacon, verifyBeacon } from './beacon.js';
-import { recompute, compareWithLock, DrawError } from './draw.js';
+import { recompute, compareWithLock, replayReplacements, bodyHash, DrawError } from './draw.js';
 import { toHex } from './bytes.js';
 import { FormatError, IntegrityError, VerifyError } from './errors.js';
 
@@ -52,6 +52,7 @@ const LABELS = {
   inclusion: '任务记录的收录证明',
   beacon: '公共随机数（drand 信标）',
   draw: '重新计算抽取结果',
+  replacements: '替换记录（检查对象、检查人员）',
 };
 const ORDER = Object.keys(LABELS);
 
@@ -203,7 +204,7 @@ export async function verifyTask(logUrl, taskId, options = {}) {
     const mine = ctx.entries.filter((e) => e.type.startsWith('draw.') && e.body.task === taskId);
     if (!mine.length) throw fail(`账本中没有任务 ${taskId} 的摇号记录。`, `no draw entries for task ${taskId}`);
     let state = 'planned';
-    const t = { commit: null, randomness: null, lock: null, listReveal: null, commits: 0 };
+    const t = { commit: null, randomness: null, lock: null, listReveal: null, commits: 0, replacements: [] };
     for (const e of mine) {
       const bad = (what) => fail(`第 ${e.seq} 条记录（${ENTRY_TYPES[e.type][1]}）出现在“${what}”之后，不符合“承诺→随机数→锁定”的顺序。`, `${e.type} in state ${state}`);
       if (e.type === 'draw.commit') {
@@ -226,6 +227,7 @@ export async function verifyTask(logUrl, taskId, options = {}) {
         t.listReveal = e;
       } else if (['draw.replace_target', 'draw.replace_inspector'].includes(e.type)) {
         if (!['locked', 'dispatched'].includes(state)) throw bad(state);
+        t.replacements.push(e);
       }
     }
     if (!t.commit) throw fail(`任务 ${taskId} 没有有效的摇号承诺。`, 'no live commitment');
@@ -288,6 +290,11 @@ export async function verifyTask(logUrl, taskId, options = {}) {
     const t = ctx.task;
     if (!t.lock) return null;
     if (t.commit.body.notice === 'no_notice' && !t.listReveal) return { zh: '不宜告知的任务：名单在检查后公布，届时即可重算', ok: null };
+    if (t.listReveal) {
+      if (t.listReveal.body.lock !== (await bodyHash(t.lock.body)) || t.listReveal.body.outcome !== t.lock.body.outcome) {
+        throw fail('公布的抽查名单与此前锁定的结果不是同一份（锁定记录或结果地址不符）。', 'list_reveal does not match the lock');
+      }
+    }
     const getBlob = (ref) => fetchBytes(`blob/sha256/${ref.slice(7)}`);
     const o = await recompute(t.commit.body, t.randomness.body, getBlob, {
       listReveal: t.listReveal ? t.listReveal.body : undefined, allowTestChain: options.allowTestChain,
@@ -297,6 +304,18 @@ export async function verifyTask(logUrl, taskId, options = {}) {
     ctx.outcome = o;
     const strata = o.strata.map((s) => `${s.id} ${s.sample}/${s.size}`).join('，');
     return { zh: o.sealed ? `分层已封存：已核对种子；抽中 ${o.selected.length} 户` : `重算结果与锁定记录完全一致：抽中 ${o.selected.length} 户（${strata}）`, en: '' };
+  });
+
+  await run('replacements', async () => {
+    const t = ctx.task;
+    if (!ctx.outcome) return null;
+    if (!t.replacements.length) return { zh: '没有替换记录', ok: null };
+    const problems = await replayReplacements(ctx.outcome, t.lock.body, t.replacements.map((e) => ({ type: e.type, body: e.body })));
+    if (problems.length) {
+      const p = problems[0];
+      throw fail(`第 ${t.replacements[p.index].seq} 条替换记录不符合规定：${p.zh}`, problems.map((x) => `entry ${t.replacements[x.index].seq}: ${x.en}`).join('; '));
+    }
+    return { zh: `${t.replacements.length} 条替换记录都按候补队列或排序取了下一位，理由和批准人符合规定`, en: '' };
   });
 
   for (const id of ORDER) {
