@@ -3,10 +3,11 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DATA ?= data
 OUTPUT ?= output
 PORT ?= 8000
 
-.PHONY: html test test-slow serve publish clean venv bench
+.PHONY: html test test-py test-js test-slow serve publish clean venv bench
 
 venv: $(STAMP)
 
@@ -17,10 +18,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 html: $(STAMP)
-	$(BIN)/sunshine build --data data --output $(OUTPUT)
+	$(BIN)/sunshine build --data $(DATA) --output $(OUTPUT)
 
-test: $(STAMP)
+# The whole default suite: the Python tests, then the JavaScript verifier's tests under node's own
+# runner (they share tests/vectors/ with the Python side).
+test: test-py test-js
+
+test-py: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+test-js: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" node --test tests/js/
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
@@ -28,5 +36,19 @@ test-slow: $(STAMP)
 serve: html
 	$(BIN)/python -m http.server --directory $(OUTPUT) $(PORT)
 
+# The published site: publishconf.py adds the public address (SUNSHINE_PUBLIC_URL) for the sitemap and feeds.
+publish: $(STAMP)
+	$(BIN)/sunshine build --data $(DATA) --output $(OUTPUT) --settings publishconf.py
+
+# Benchmarks print their figures; see bench/README.md for what each measures and its target.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/bench_foundation.py
+	$(BIN)/python bench/bench_ledger_core.py
+	$(BIN)/python bench/bench_verify.py
+	$(BIN)/python bench/bench_draw.py
+	node bench/bench_js_verify.mjs
+	$(BIN)/python bench/bench_portal.py
+
 clean:
-	rm -rf $(OUTPUT) .pytest_cache
+	rm -rf $(OUTPUT) $(OUTPUT).cache .pytest_cache
