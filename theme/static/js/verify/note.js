@@ -181,3 +181,16 @@ export async function verifyCosignatures(bytes, witnessKeys) {
 }
 
 export { toHex };
+
+/**
+ * The timestamp of a cosignature/v1 signature given as the base64 of a signature line
+ * (4-byte key ID, 8-byte big-endian timestamp, 64-byte Ed25519 signature). FormatError otherwise.
+ */
+export function cosignatureTimestamp(base64) {
+  const raw = fromBase64(base64, 'cosignature');
+  if (raw.length !== 4 + 8 + 64) throw new FormatError(`cosignature: expected ${4 + 8 + 64} bytes (key ID, timestamp, Ed25519 signature), got ${raw.length}`);
+  let t = 0n;
+  for (let i = 4; i < 12; i++) t = (t << 8n) | BigInt(raw[i]);
+  if (t >= 1n << 63n) throw new FormatError(`cosignature: timestamp ${t} is larger than 2^63-1`);
+  return Number(t);
+}
