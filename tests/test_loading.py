@@ -388,3 +388,36 @@ def test_cli_validate_missing_dir(tmp_path, capsys):
     assert cli.main(["validate", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: data directory") and "hint:" in err
+
+
+# --------------------------------------------------------------------------- the fast path for targets.csv
+
+
+def test_fast_target_constructor_equals_the_dataclass():
+    make = loading._fast_constructor(model.Target)
+    assert make is not model.Target
+    args = ("91379902MA3C00100R", "名称", TargetKind.ENTERPRISE, "379902", ("F5221",), RegistrationStatus.ACTIVE,
+            frozenset(), None, None)
+    fast, slow = make(*args), model.Target(*args)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    with pytest.raises(AttributeError):
+        fast.name = "x"  # type: ignore[misc]
+
+
+def test_fast_uscc_check_agrees_with_gb32100_module():
+    from hypothesis import given, settings, strategies as st
+
+    from sunshine import uscc
+
+    alphabet = st.sampled_from(uscc.ALPHABET + "IOZSVa_+- é٣!")
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(alphabet, min_size=16, max_size=19), st.booleans())
+    def check(chars, fix):
+        code = "".join(chars)
+        if fix and len(code) >= 17 and all(c in uscc.ALPHABET for c in code[:17]):
+            code = code[:17] + uscc.check_character(code[:17])
+        assert loading._uscc_fast_ok(code) == uscc.uscc_check_ok(code)
+
+    check()
+    assert loading._uscc_fast_ok("91379902MA3C00100R") and not loading._uscc_fast_ok("91379902MA3C00100Y")
