@@ -1505,7 +1505,7 @@ def _results_file(path: str, rel: str, problems: list[Problem], where: dict) -> 
     table = _Table(rel, problems)
     parsers: dict[str, Callable[[str], Any]] = {
         "task": _CellCache(_cell_task_id),
-        "target": lambda s: _cell_conflict(s) if s else _raise(f"expected a target code, got {_show(s)}"),
+        "target": _cell_target_code,
         "department": _CellCache(_cell_slug),
         "item": _CellCache(_cell_item_id),
         "codes": _CellCache(_cell_list(_cell_enum(ResultCode))),
@@ -1585,8 +1585,10 @@ def _results_file(path: str, rel: str, problems: list[Problem], where: dict) -> 
     return out
 
 
-def _raise(msg: str) -> Any:
-    raise ValueError(msg)
+def _cell_target_code(s: str) -> str:
+    if not s or s != s.strip() or ";" in s:
+        raise ValueError(f"expected one target code (USCC, 15-digit number or 'P-…'), got {_show(s)}")
+    return s
 
 
 def _cell_task_id(s: str) -> str:

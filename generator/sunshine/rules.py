@@ -26,10 +26,24 @@ from .workdays import Calendar
 _RESULTS_HINT = "add the year to calendar-overrides.yaml (docs/data-format.md)"
 
 
+class _LazyCodes:
+    """The set of target codes, built once and only when a rule needs it (a million targets)."""
+
+    def __init__(self, ds: model.Dataset):
+        self.ds = ds
+        self._codes: set[str] | None = None
+
+    def __contains__(self, code: str) -> bool:
+        if self._codes is None:
+            self._codes = {t.code for t in self.ds.targets}
+        return code in self._codes
+
+
 class _Report:
     def __init__(self, where: Mapping[int, tuple[str, str]] | None):
         self.where = where or {}
         self.problems: list[Problem] = []
+        self.target_codes: Any = frozenset()
 
     def at(self, obj: Any, file: str, location: str) -> tuple[str, str]:
         return self.where.get(id(obj), (file, location))
@@ -51,6 +65,7 @@ def check_dataset(
     r = _Report(where)
     cal = calendar if calendar is not None else Calendar()
     departments = {d.id for d in ds.jurisdiction.departments}
+    r.target_codes = _LazyCodes(ds)
     _check_jurisdiction(ds, r, departments)
     _check_items(ds, r, departments)
     _check_inspectors(ds, r, departments)
@@ -113,16 +128,13 @@ def _check_items(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
 
 
 def _check_inspectors(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
-    codes: set[str] | None = None
-    for n, ins in enumerate(ds.inspectors):
+    for ins in ds.inspectors:
         place = r.at(ins, "inspectors.csv", f"inspector {ins.id}")
         if ins.department not in departments:
             r.error(place, "department", _dept_msg(departments, ins.department))
         if ins.conflicts:
-            if codes is None:
-                codes = {t.code for t in ds.targets}
             for c in sorted(ins.conflicts):
-                if c not in codes:
+                if c not in r.target_codes:
                     r.warning(place, "conflicts", f"expected a target code of targets.csv, got {c!r} (unknown target)")
 
 
@@ -298,7 +310,6 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
             for t in pv.tasks:
                 if t.id not in current:
                     any_version[t.id] = (t, pv.version)  # the last version that still had it
-    targets: set[str] | None = {t.code for t in ds.targets} if ds.results else None
     deadlines: dict[tuple[date, int], date | CalendarError] = {}
     calendar_reported: set[int] = set()
 
@@ -328,7 +339,7 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
             r.warning(place, "task", f"task {res.task!r} is not in the current plan version (last in version {old[1]})")
         if place[0].startswith("results/") and place[0] != f"results/{task.year}.csv":
             r.error(place, "task", f"expected the results of task {task.id!r} in results/{task.year}.csv (its plan year), got them in {place[0]}")
-        if targets is not None and res.target not in targets:
+        if res.target not in r.target_codes:
             r.error(place, "target", f"expected a target code of targets.csv, got {res.target!r} (unknown target)")
         if res.department not in task.departments:
             r.error(
