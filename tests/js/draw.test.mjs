@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import {
   loadCommitment, loadRandomness, computeDraw, recompute, salt, ikm, seed, ticketOf, outcomeDocument, blobRef,
-  compareWithLock, bodyHash, sampleSize, parseRatio, decodeLabels, DrawError,
+  compareWithLock, bodyHash, sampleSize, parseRatio, decodeLabels, explainTarget, DrawError,
 } from '../../theme/static/js/verify/draw.js';
 import { Stream, Ranking, MatchError } from '../../theme/static/js/verify/matching.js';
 import { Expander } from '../../theme/static/js/verify/expander.js';
@@ -166,4 +166,22 @@ print(json.dumps({"commit": body, "randomness": rnd, "blobs": {k: v.decode() for
   await assert.rejects(loadCommitment(noContribution, getBlob), /a draw without a drand round needs at least one department contribution/);
   const withBeacon = structuredClone(v.randomness); withBeacon.drand = { chain: 'x', round: 1, beacon: '{}' };
   await assert.rejects(recompute(v.commit, withBeacon, getBlob), /expected null \(the commitment names no drand round\)/);
+});
+
+test('explainTarget: ticket, rank and cut-off agree with the vectors (case joint)', async () => {
+  const c = CASES.joint;
+  const o = await recompute(c.commit, c.randomness, blobsOf(c), opts(c));
+  for (const s of c.expected.outcome.strata) {
+    s.selected.forEach((lb, k) => {
+      const e = explainTarget(o, lb);
+      assert.deepEqual([e.stratum, e.rank, e.selected, e.cutoff], [s.id, k + 1, true, s.cutoff]);
+      if (c.expected.tickets[s.id] && c.expected.tickets[s.id][lb]) assert.equal(e.ticket, c.expected.tickets[s.id][lb]);
+    });
+    s.queue.forEach((lb, k) => {
+      const e = explainTarget(o, lb);
+      assert.deepEqual([e.rank, e.selected], [s.sample + k + 1, false]);
+      assert.ok(e.ticket > e.cutoff || (e.ticket === e.cutoff));
+    });
+  }
+  assert.equal(explainTarget(o, 'NOT-IN-POOL'), null);
 });

@@ -131,3 +131,15 @@ test('replacements: the designated ones hold; one that skips the queue is named'
   assert.match(firstFailure(b).detail_zh, /替换记录不符合规定：检查对象 \S+ 应由候补队列中的下一位 \S+ 替换，记录却写的是 \S+/);
   assert.equal(stepsOf(await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest') })).replacements.ok, null);
 });
+
+test('option target: an enterprise sees its stratum, ticket, rank and the cut-off', { skip }, async () => {
+  const first = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest') });
+  const label = first.outcome.selected[0];
+  const r = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), target: label });
+  assert.equal(r.target.selected, true);
+  // the first target in draw order has the smallest ticket of all, so it ranks first in its stratum
+  assert.equal(r.target.rank, 1);
+  assert.match(r.target.ticket, /^[0-9a-f]{64}$/);
+  assert.ok(r.target.ticket <= r.target.cutoff);
+  assert.equal((await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), target: 'P-NOT-IN-POOL' })).target, null);
+});

@@ -396,7 +396,7 @@ export function select(prk, assignment, strata) {
     const head = keyed.slice(0, k);
     const sel = head.slice(0, s.sample);
     return {
-      id: s.id, size: s.size, sample: s.sample,
+      id: s.id, size: s.size, sample: s.sample, labels, tickets,
       cutoff: sel.length ? sel[sel.length - 1].slice(0, 64) : null,
       selected: sel.map((k) => k.slice(64)),
       queue: head.slice(s.sample).map((k) => k.slice(64)),
@@ -606,4 +606,21 @@ export async function replayReplacements(o, lockBody, replacements) {
     }
   }
   return problems;
+}
+
+/**
+ * Where one pool member stands in a recomputed draw (public strata): its stratum, ticket (hex), rank in
+ * (ticket, label) order (1 = smallest), the stratum's size, sample and cut-off ticket, and whether it was
+ * selected. null when the label is not in any stratum of the outcome.
+ */
+export function explainTarget(o, label) {
+  for (const s of o.strata) {
+    const i = s.labels.indexOf(label);
+    if (i < 0) continue;
+    const key = toHex(s.tickets[i]) + label;
+    let rank = 1;
+    for (let j = 0; j < s.labels.length; j++) if (j !== i && toHex(s.tickets[j]) + s.labels[j] < key) rank++;
+    return { stratum: s.id, ticket: key.slice(0, 64), rank, size: s.size, sample: s.sample, cutoff: s.cutoff, selected: rank <= s.sample };
+  }
+  return null;
 }

@@ -13,7 +13,7 @@ import { readTree, tileNodeReader } from './tiles.js';
 import { inclusionProofFromNodes, verifyInclusion, rootFromLeafHashes } from './merkle.js';
 import { parseEntry, LedgerState, ENTRY_TYPES, entryTimeSeconds } from './entries.js';
 import { chainByHash, roundTime, parseBeacon, verifyBeacon } from './beacon.js';
-import { recompute, compareWithLock, replayReplacements, bodyHash, DrawError } from './draw.js';
+import { recompute, compareWithLock, replayReplacements, bodyHash, explainTarget, DrawError } from './draw.js';
 import { toHex } from './bytes.js';
 import { FormatError, IntegrityError, VerifyError } from './errors.js';
 
@@ -85,6 +85,8 @@ function zh(e) {
  *                             (same root for the old size); a different history is a fork
  *             fetch           fetch function (default globalThis.fetch)
  *             onStep          callback(step) as each step finishes (for a progress display)
+ *             target          a pool label (e.g. an enterprise's USCC): the result then has
+ *                             `target: {stratum, ticket, rank, size, sample, cutoff, selected}` (public strata)
  */
 export async function verifyTask(logUrl, taskId, options = {}) {
   const base = new URL(String(logUrl).endsWith('/') ? String(logUrl) : String(logUrl) + '/', globalThis.location ? globalThis.location.href : undefined).href;
@@ -325,7 +327,8 @@ export async function verifyTask(logUrl, taskId, options = {}) {
   // The checkpoint to remember for next time (previousCheckpoint): only once the tree and its history hold.
   const held = (id) => steps.find((s) => s.id === id).ok;
   const checkpoint = held('tree') === true && held('history') !== false ? new TextDecoder().decode(ctx.checkpointBytes) : null;
-  return { ok, task: taskId, steps, warnings, checkpoint, outcome: ctx.outcome ? summarize(ctx.outcome) : null };
+  const target = options.target && ctx.outcome && !ctx.outcome.sealed ? explainTarget(ctx.outcome, options.target) : null;
+  return { ok, task: taskId, steps, warnings, checkpoint, outcome: ctx.outcome ? summarize(ctx.outcome) : null, target };
 }
 
 function summarize(o) {
