@@ -604,6 +604,7 @@ class LedgerState:
         key = self.keys.get(e.signer)
         if key is None:
             if e.signer == self.log_key_name:
+                self._check_sig(e, _vkey_name_and_key(self.log_key)[1], defer_signatures)
                 policy(f"{e.type} signed by the log key, which may sign only the genesis entry")
                 return findings, None
             raise IntegrityError(f"entry {e.seq}: signed by {e.signer!r}, which is not a registered key")
