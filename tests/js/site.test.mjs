@@ -97,6 +97,10 @@ test('tampered files and wrong keys name the first thing that does not hold', { 
   assert.equal(firstFailure(r).id, 'task');
   assert.match(firstFailure(r).detail_zh, /账本中没有任务 1999-99 的摇号记录/);
 
+  r = await verifyTask('relative/without/a/page/', '2026-07', { fetch: host('honest') });
+  assert.equal(firstFailure(r).id, 'key');
+  assert.match(firstFailure(r).detail_zh, /^账本地址无效/);
+
   r = await verifyTask(logUrl('nowhere'), '2026-07', { fetch: host('honest') });
   assert.equal(firstFailure(r).id, 'key');
   assert.match(firstFailure(r).detail_zh, /无法下载所需文件/);

@@ -89,8 +89,14 @@ function zh(e) {
  *                             `target: {stratum, ticket, rank, size, sample, cutoff, selected}` (public strata)
  */
 export async function verifyTask(logUrl, taskId, options = {}) {
-  const base = new URL(String(logUrl).endsWith('/') ? String(logUrl) : String(logUrl) + '/', globalThis.location ? globalThis.location.href : undefined).href;
-  const fetchBytes = makeFetcher(base, options.fetch || globalThis.fetch);
+  let base = null;
+  let baseError = null;
+  try {
+    base = new URL(String(logUrl).endsWith('/') ? String(logUrl) : String(logUrl) + '/', globalThis.location ? globalThis.location.href : undefined).href;
+  } catch (e) {
+    baseError = e;
+  }
+  const fetchBytes = base ? makeFetcher(base, options.fetch || globalThis.fetch) : null;
   const steps = [];
   const warnings = [];
   const ctx = {};
@@ -113,6 +119,7 @@ export async function verifyTask(logUrl, taskId, options = {}) {
   const fail = (zhText, en) => { const e = new IntegrityError(en || zhText); e.zh = zhText; return e; };
 
   await run('key', async () => {
+    if (baseError) throw fail(`账本地址无效：${JSON.stringify(String(logUrl))}`, `invalid ledger URL ${logUrl}: ${baseError.message}`);
     let vkey = options.logKey;
     let source = '由调用方固定';
     if (!vkey) {
