@@ -309,3 +309,33 @@ def test_salt_binds_task_and_algorithm():
     assert draw.salt(body) == expected
     other = dict(body, task="2025-99")
     assert draw.salt(other) != expected
+
+
+def test_apply_replacement_accepts_the_designated_ones_and_names_others():
+    case = CASES["joint"]
+    o = recompute(case)
+    t0, t1 = o.selected[0], o.selected[1]
+    queue = next(s for s in o.strata if s.id == o.stratum_of[t0]).queue
+    body = {"task": case["commit"]["task"], "target": t0, "replacement": queue[0], "reason": "deregistered"}
+    assert draw.apply_replacement(o, "draw.replace_target", body) == []
+    o = recompute(case)
+    bad = dict(body, replacement=queue[1], reason="no_reason")
+    diffs = draw.apply_replacement(o, "draw.replace_target", bad)
+    assert any("is not one of deregistered" in d for d in diffs)
+    assert f"target {t0}: replaced by {queue[1]}, but the next unused target in the queue of stratum {o.stratum_of[t0]} is {queue[0]}" in diffs
+
+    o = recompute(case)
+    team = o.state.teams[t1]
+    out = team.officers[1]
+    probe = recompute(case)
+    expected_new = [i for i in probe.state.replace(t1, out).officers if i not in team.officers][0]
+    ok = {"task": case["commit"]["task"], "target": t1, "inspector": out, "replacement": expected_new, "reason": "health", "approver_role": "deputy_head"}
+    assert draw.apply_replacement(o, "draw.replace_inspector", ok) == []
+    o = recompute(case)
+    wrong = dict(ok, replacement="HEALTH-999", approver_role=None)
+    diffs = draw.apply_replacement(o, "draw.replace_inspector", wrong)
+    assert any("needs the approval of the 分管负责人" in d for d in diffs)
+    assert any(f"{out} replaced by HEALTH-999, but the next eligible inspector of the same ranking is {expected_new}" in d for d in diffs)
+    assert draw.apply_replacement(o, "draw.replace_inspector", dict(ok, inspector="NOBODY")) == [
+        f"target {t1}: NOBODY is not a member of its team (members: {', '.join(o.state.teams[t1].officers + o.state.teams[t1].experts)})"
+    ]

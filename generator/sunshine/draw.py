@@ -889,3 +889,40 @@ def list_reveal_body(lock: dict, contributions: list[tuple[str, bytes]]) -> dict
         "outcome": lock["outcome"],
         "contributions": [{"department": d, "secret": s.hex()} for d, s in contributions],
     }
+
+
+def apply_replacement(o: DrawOutcome, entry_type: str, body: dict) -> list[str]:
+    """Replay a ``draw.replace_target`` or ``draw.replace_inspector`` body on ``o`` (in ledger
+    order) and return the differences in plain words; empty when the replacement is exactly the
+    one the rules designate (§§6–7 of the spec). ``o`` is updated with the designated replacement.
+    """
+    from .vocabulary import ReplacementReason, TargetReplacementReason
+
+    if not isinstance(body, dict) or body.get("task") != o.task:
+        return [f"{entry_type}: expected an entry for task {o.task!r}, got {body.get('task') if isinstance(body, dict) else body!r}"]
+    target, claimed = body.get("target"), body.get("replacement")
+    diffs: list[str] = []
+    try:
+        if entry_type == "draw.replace_target":
+            if body.get("reason") not in TargetReplacementReason.keys():
+                diffs.append(f"target {target}: replacement reason {body.get('reason')!r} is not one of {', '.join(TargetReplacementReason.keys())}")
+            sid = o.stratum_of.get(target)
+            new, _ = replace_target(o, target)
+            if claimed != new:
+                diffs.append(f"target {target}: replaced by {claimed}, but the next unused target in the queue of stratum {sid} is {new}")
+        elif entry_type == "draw.replace_inspector":
+            if body.get("reason") not in ReplacementReason.keys():
+                diffs.append(f"target {target}: inspector replacement reason {body.get('reason')!r} is not one of {', '.join(ReplacementReason.keys())}")
+            if body.get("approver_role") not in ("deputy_head", "head"):
+                diffs.append(f"target {target}: an inspector replacement needs the approval of the 分管负责人 (approver_role), got {body.get('approver_role')!r}")
+            inspector = body.get("inspector")
+            before = o.state.teams.get(target)
+            after = o.state.replace(target, inspector)
+            new = next(i for i in (*after.officers, *after.experts) if i not in (*before.officers, *before.experts))
+            if claimed != new:
+                diffs.append(f"target {target}: {inspector} replaced by {claimed}, but the next eligible inspector of the same ranking is {new}")
+        else:
+            diffs.append(f"{entry_type}: not a replacement entry")
+    except DrawError as e:
+        diffs.append(e.message)
+    return diffs

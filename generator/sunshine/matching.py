@@ -72,36 +72,40 @@ class Stream:
                 return x % n
 
 
-class Ranking:
-    """A lazily materialised uniform permutation of ``items`` (Fisher–Yates driven by a Stream)."""
+def _fisher_yates(items: list, stream: Stream):
+    """Yield ``items`` in the order of a lazy Fisher–Yates shuffle driven by ``stream``."""
+    m = len(items)
+    swap: dict[int, int] = {}
+    uniform = stream.uniform
+    for i in range(m):
+        j = i + uniform(m - i)
+        vi = swap.get(i, i)
+        vj = swap.get(j, j)
+        swap[j] = vi
+        yield items[vj]
 
-    __slots__ = ("_items", "_stream", "_swap", "order")
+
+class Ranking:
+    """A lazily materialised uniform permutation of ``items``; iterating again replays it."""
+
+    __slots__ = ("_gen", "order")
 
     def __init__(self, items: list, stream: Stream) -> None:
-        self._items = items
-        self._stream = stream
-        self._swap: dict[int, int] = {}
+        self._gen = _fisher_yates(items, stream)
         self.order: list = []
 
-    def __getitem__(self, k: int):
-        """The k-th ranked item, or None past the end."""
-        items, order, swap = self._items, self.order, self._swap
-        m = len(items)
-        while len(order) <= k:
-            i = len(order)
-            if i >= m:
-                return None
-            j = i + self._stream.uniform(m - i)
-            vi = swap.get(i, i)
-            vj = swap.get(j, j)
-            swap[j] = vi
-            order.append(items[vj])
-        return order[k]
-
     def __iter__(self):
+        order = self.order
         k = 0
-        while (x := self[k]) is not None:
-            yield x
+        while True:
+            if k < len(order):
+                yield order[k]
+            else:
+                x = next(self._gen, None)
+                if x is None:
+                    return
+                order.append(x)
+                yield x
             k += 1
 
 
@@ -134,6 +138,7 @@ class MatchState:
         self.teams: dict[str, Team] = {}
         self.removed: dict[str, set[str]] = {}
         self._rankings: dict[tuple, Ranking] = {}
+        self._current: str | None = None
         self._prefix = {d: frame("match", d) for d in self.departments}
         self._prefix[None] = frame("expert")
 
@@ -142,7 +147,14 @@ class MatchState:
         return cls(prk, inspectors, lead, tuple(participants), team)
 
     def ranking(self, kind: str, department: str | None, target: str) -> Ranking:
-        key = (kind, department, target)
+        """The ranking of ``department``'s officers (kind "match") or of the experts for ``target``.
+
+        Rankings of the target being assigned are cached; others are rebuilt (deterministically).
+        """
+        if self._current != target:
+            self._current = target
+            self._rankings = {}
+        key = (kind, department)
         r = self._rankings.get(key)
         if r is None:
             t = target.encode("utf-8")
@@ -154,17 +166,18 @@ class MatchState:
             r = self._rankings[key] = Ranking(items, Stream(self._mac, prefix))
         return r
 
-    def _eligible(self, iid: str, target: str, taken) -> bool:
-        return (
-            self.remaining[iid] > 0
-            and target not in self.conflicts[iid]
-            and iid not in taken
-            and iid not in self.removed.get(target, ())
-        )
-
     def _first(self, ranking: Ranking, target: str, taken, *, leader: bool = False) -> str | None:
+        """The first eligible inspector of ``ranking`` for ``target`` (see the module docstring)."""
+        remaining, conflicts, quals, required = self.remaining, self.conflicts, self.quals, self.required
+        removed = self.removed.get(target, ())
         for iid in ranking:
-            if self._eligible(iid, target, taken) and (not leader or self.required <= self.quals[iid]):
+            if (
+                remaining[iid] > 0
+                and iid not in taken
+                and target not in conflicts[iid]
+                and iid not in removed
+                and (not leader or required <= quals[iid])
+            ):
                 return iid
         return None
 
