@@ -52,6 +52,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -252,8 +253,26 @@ def round_message(round_: int) -> bytes:
     return hashlib.sha256(round_.to_bytes(8, "big")).digest()
 
 
+def _import_py_ecc() -> None:
+    """Import ``py_ecc`` without its side effect on the interpreter.
+
+    ``py_ecc/__init__.py`` raises the recursion limit to 100,000 on import. With that limit, deeply
+    nested input overflows the C stack inside ``json``'s C scanner (a segfault instead of a
+    ``RecursionError``), so a verifier that has checked one beacon could be crashed by a hostile
+    ledger file. The BLS code used here does not need the higher limit; restore it.
+    """
+    if "py_ecc" in sys.modules:
+        return
+    limit = sys.getrecursionlimit()
+    try:
+        import py_ecc  # noqa: F401
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 @lru_cache(maxsize=256)
 def _bls_verify(public_key: bytes, round_: int, signature: bytes) -> bool:
+    _import_py_ecc()
     from py_ecc.bls.g2_primitives import subgroup_check
     from py_ecc.bls.hash_to_curve import hash_to_G1
     from py_ecc.bls.point_compression import decompress_G1
@@ -275,6 +294,7 @@ def _bls_verify(public_key: bytes, round_: int, signature: bytes) -> bool:
 
 @lru_cache(maxsize=8)
 def _decompress_pubkey(public_key: bytes):
+    _import_py_ecc()
     from py_ecc.bls.point_compression import decompress_G2
 
     if len(public_key) != 96:
@@ -287,6 +307,7 @@ def _decompress_pubkey(public_key: bytes):
 
 def sign_test_round(round_: int, secret_key: int = TEST_CHAIN_SECRET_KEY) -> bytes:
     """Sign ``round_`` with a test-chain secret key (tests and the sample data only)."""
+    _import_py_ecc()
     from py_ecc.bls.hash_to_curve import hash_to_G1
     from py_ecc.bls.point_compression import compress_G1
     from py_ecc.optimized_bls12_381 import multiply
