@@ -9,6 +9,7 @@ Run: ``.venv/bin/python bench/bench_draw.py [POOL_SIZE]``
 
 from __future__ import annotations
 
+import os
 import pathlib
 import resource
 import sys
@@ -60,16 +61,20 @@ def main(n: int = 1_000_000) -> None:
     values = draw.load_randomness(c, rb, allow_test_chain=True)
     t4 = time.perf_counter()
     print(f"verify beacon: BLS signature (py_ecc)                          {t4 - t3:6.2f} s")
+    cpu = time.process_time()
     o = draw.compute(c, values)
     t5 = time.perf_counter()
+    cpu = time.process_time() - cpu
     doc = canonical.encode(o.to_document())
     t6 = time.perf_counter()
     sel = sum(s.sample for s in o.strata)
-    print(f"DRAW: seed, {len(c.labels):,} tickets, selection, queues, {len(o.teams):,} teams  {t5 - t4:6.2f} s")
+    print(f"DRAW: seed, {len(c.labels):,} tickets, selection, queues, {len(o.teams):,} teams  {t5 - t4:6.2f} s"
+          f"  (CPU {cpu:.2f} s)")
     print(f"outcome document ({len(doc) / 1e6:.1f} MB canonical JSON)                    {t6 - t5:6.2f} s")
     print(f"selected {sel:,} ({', '.join(f'{s.id} {s.sample:,}/{s.size:,}' for s in o.strata)})")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:,.0f} MiB")
+    print(f"peak RSS {rss:,.0f} MiB (whole process: operator side, verification and draw)")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times above are inflated by other load)")
 
 
 if __name__ == "__main__":
