@@ -9,6 +9,7 @@ Run: ``.venv/bin/python bench/bench_draw.py [POOL_SIZE]``
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pathlib
 import resource
@@ -67,9 +68,15 @@ def main(n: int = 1_000_000) -> None:
     cpu = time.process_time() - cpu
     doc = canonical.encode(o.to_document())
     t6 = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        t7 = time.perf_counter()
+        o2 = draw.compute(c, values, starmap=pool.starmap)
+        t8 = time.perf_counter()
+    assert canonical.encode(o2.to_document()) == doc, "the 2-process draw must be byte-identical"
     sel = sum(s.sample for s in o.strata)
     print(f"DRAW: seed, {len(c.labels):,} tickets, selection, queues, {len(o.teams):,} teams  {t5 - t4:6.2f} s"
           f"  (CPU {cpu:.2f} s)")
+    print(f"DRAW with tickets on 2 processes (identical outcome)              {t8 - t7:6.2f} s")
     print(f"outcome document ({len(doc) / 1e6:.1f} MB canonical JSON)                    {t6 - t5:6.2f} s")
     print(f"selected {sel:,} ({', '.join(f'{s.id} {s.sample:,}/{s.size:,}' for s in o.strata)})")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

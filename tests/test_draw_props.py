@@ -144,3 +144,12 @@ def test_matching_never_breaks_a_rule(setup, prk):
             used[i] = used.get(i, 0) + 1
     assert all(used[i] <= by_id[i]["capacity"] for i in used)
     assert all(st_.remaining[i] == by_id[i]["capacity"] - used.get(i, 0) for i in by_id)
+
+
+def test_parallel_selection_is_identical():
+    prk = bytes(range(32))
+    labels = [f"L{k:06d}" for k in range(12000)]
+    spec = (draw.StratumSpec("s", "s", draw.parse_ratio("1/100", "r"), 0, len(labels), 120, None),)
+    serial = draw.select(prk, {"s": labels}, spec)
+    chunked = draw.select(prk, {"s": labels}, spec, starmap=lambda f, args: [f(*a) for a in args], chunks=3)
+    assert serial == chunked

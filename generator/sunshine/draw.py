@@ -529,23 +529,38 @@ class DrawOutcome:
         return outcome_document(self)
 
 
-def select(prk: bytes, assignment: dict[str, list[str]], strata: tuple[StratumSpec, ...]) -> list[StratumOutcome]:
-    """Per stratum: order members by (ticket, label); first ``sample`` selected; then the queue."""
-    ex = hkdf.Expander(prk)
+def stratum_candidates(prk: bytes, stratum: str, labels: list[str], k: int) -> list[bytes]:
+    """The ``k`` smallest ``ticket || label`` keys among ``labels`` of ``stratum``."""
+    return heapq.nsmallest(k, tickets_sorted_keys(hkdf.Expander(prk), stratum, labels))
+
+
+def select(prk: bytes, assignment: dict[str, list[str]], strata: tuple[StratumSpec, ...], *, starmap=None, chunks: int = 2) -> list[StratumOutcome]:
+    """Per stratum: order members by (ticket, label); first ``sample`` selected; then the queue.
+
+    ``starmap`` (optional, e.g. a process pool's ``starmap``) spreads the ticket computation over
+    ``chunks`` parts of each stratum; the result is identical (the k smallest of the parts' k
+    smallest are the k smallest).
+    """
     out = []
     for s in strata:
-        keyed = tickets_sorted_keys(ex, s.id, assignment.get(s.id, []))
-        if len(keyed) != s.size:
-            raise IntegrityError(f"stratum {s.id}: expected {s.size} members, got {len(keyed)}")
-        head = heapq.nsmallest(s.sample + queue_length(s.size, s.sample), keyed)
+        members = assignment.get(s.id, [])
+        if len(members) != s.size:
+            raise IntegrityError(f"stratum {s.id}: expected {s.size} members, got {len(members)}")
+        k = s.sample + queue_length(s.size, s.sample)
+        if starmap is not None and len(members) >= 10000:
+            step = -(-len(members) // chunks)
+            parts = starmap(stratum_candidates, [(prk, s.id, members[i : i + step], k) for i in range(0, len(members), step)])
+            head = heapq.nsmallest(k, (x for part in parts for x in part))
+        else:
+            head = stratum_candidates(prk, s.id, members, k)
         sel = head[: s.sample]
         out.append(
             StratumOutcome(
                 id=s.id, size=s.size, sample=s.sample,
                 cutoff=sel[-1][:32] if sel else None,
-                selected=tuple(k[32:].decode("utf-8") for k in sel),
-                queue=tuple(k[32:].decode("utf-8") for k in head[s.sample:]),
-                selected_tickets=tuple(k[:32] for k in sel),
+                selected=tuple(x[32:].decode("utf-8") for x in sel),
+                queue=tuple(x[32:].decode("utf-8") for x in head[s.sample:]),
+                selected_tickets=tuple(x[:32] for x in sel),
             )
         )
     return out
@@ -586,8 +601,8 @@ def open_sealed(c: Commitment, opening: dict) -> dict[str, list[str]]:
     return assignment
 
 
-def compute(c: Commitment, values: RandomnessValues, *, opening: dict | None = None) -> DrawOutcome:
-    """The draw from a checked commitment and verified randomness values."""
+def compute(c: Commitment, values: RandomnessValues, *, opening: dict | None = None, starmap=None) -> DrawOutcome:
+    """The draw from a checked commitment and verified randomness values (``starmap``: see :func:`select`)."""
     from . import matching
 
     prk = seed(c.body, values)
@@ -600,7 +615,7 @@ def compute(c: Commitment, values: RandomnessValues, *, opening: dict | None = N
         assignment = open_sealed(c, opening)
     else:
         assignment = c.members
-    strata = select(prk, assignment, c.strata)
+    strata = select(prk, assignment, c.strata, starmap=starmap)
     keyed = sorted((t + lb.encode("utf-8"), lb, s.id) for s in strata for t, lb in zip(s.selected_tickets, s.selected))
     selected = tuple(lb for _, lb, _ in keyed)
     stratum_of = {lb: sid for _, lb, sid in keyed}
