@@ -189,29 +189,14 @@ def _tracker(entries: Iterable) -> DrawTracker:
 def replay_replacements(outcome: draw.DrawOutcome, replacements: Iterable) -> list[tuple[object, str]]:
     """Apply ``draw.replace_*`` entries to a recomputed outcome, in ledger order (spec §12 step 5).
 
-    Each replacement must be the one the recorded queue (targets) or ranking (inspectors) designates;
-    returns ``[(entry, message)]`` for each that is not (the outcome is updated with the designated one).
+    Each replacement must be the one the recorded queue (targets) or ranking (inspectors) designates
+    (:func:`sunshine.draw.apply_replacement`); returns ``[(entry, message)]`` for each that is not (the
+    outcome is updated with the designated one, so later entries are judged against the right state).
     """
     problems = []
     for e in replacements:
-        b = e.body
-        try:
-            if e.type == "draw.replace_target":
-                new, _team = draw.replace_target(outcome, b.get("target"))
-                if b.get("replacement") != new:
-                    problems.append((e, f"task {b.get('task')}: target {b.get('target')} must be replaced by {new} "
-                                        f"(the next unused entry of its stratum's queue), the entry says "
-                                        f"{b.get('replacement')}"))
-            else:
-                before = outcome.state.teams.get(b.get("target"))
-                team = outcome.state.replace(b.get("target"), b.get("inspector"))
-                new = [i for i in (*team.officers, *team.experts) if i not in (*before.officers, *before.experts)]
-                if new != [b.get("replacement")]:
-                    problems.append((e, f"task {b.get('task')}: inspector {b.get('inspector')} of the group for "
-                                        f"{b.get('target')} must be replaced by {', '.join(new)} (the next eligible "
-                                        f"one of the same ranking), the entry says {b.get('replacement')}"))
-        except DrawError as exc:
-            problems.append((e, f"task {b.get('task')}: {e.type}: {exc.message}"))
+        for msg in draw.apply_replacement(outcome, e.type, e.body):
+            problems.append((e, f"task {e.body.get('task')}: {msg}"))
     return problems
 
 
@@ -415,12 +400,13 @@ class Ceremony:
                lotteries: Iterable[tuple[str, list[list[int]]]] = (),
                contributions: Iterable[tuple[str, bytes]] = (),
                withheld: Iterable[tuple[str, bytes]] = (),
-               opening: dict | None = None) -> RevealResult:
+               opening: dict | None = None, store_withheld: bool = False) -> RevealResult:
         """Append ``draw.randomness`` and ``draw.lock`` together (all or nothing).
 
         *contributions* are the secrets revealed now (``with_randomness``); *withheld* the secrets of
         ``with_list`` contributions (no-notice tasks), used to compute the lock but not published: the
-        outcome document is then returned in ``outcome_bytes`` and NOT stored in the ledger.
+        outcome document is then returned in ``outcome_bytes`` and NOT stored in the ledger (unless
+        *store_withheld*: back-filled records whose list is revealed later in the same run).
         """
         step = f"draw.randomness of task {task}"
         tr = self.tracker()
@@ -445,7 +431,7 @@ class Ceremony:
         ref = draw.blob_ref(doc)
         lock = draw.lock_body(t.commit.body, body, ref, outcome)
         withhold = c.notice == "no_notice"
-        if not withhold:
+        if not withhold or store_withheld:
             self.ledger.put_blob(doc)
         ents = self.ledger.append_batch([("draw.randomness", body, signer, time), ("draw.lock", lock, signer, time)])
         self.progress(f"locked task {task} (entries {ents[0].seq}-{ents[1].seq}): {len(outcome.selected)} targets"
