@@ -59,9 +59,20 @@ def test_entries_pages_list_every_entry(with_ledger):
 
 
 def test_task_page_shows_the_draw_from_the_ledger(with_ledger):
+    import json
+
     _, out = with_ledger
-    t = parse(out / "tasks/2025-01/index.html").text
-    assert "承诺时间" in t and "账本第" in t
+    report = json.loads((out / "ledger/report.json").read_text(encoding="utf-8"))
+    assert report["tasks"], "the fixture ledger draws at least one task"
+    for task_id, info in report["tasks"].items():
+        doc = parse(out / f"tasks/{task_id}/index.html")
+        t = doc.text
+        assert "承诺时间" in t and "账本第" in t and info["state"] in t
+        selected = [a["href"] for a in doc.find("a") if "/enterprises/" in a.get("href", "")]
+        assert selected, "the selected targets are listed with links to their pages"
+        for href in selected:
+            page = (out / f"tasks/{task_id}/index.html").parent / href / "index.html"
+            assert "被抽中" in parse(page.resolve()).text
 
 
 def test_tampered_ledger_stops_the_build(with_ledger, tmp_path, capsys):

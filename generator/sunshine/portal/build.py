@@ -272,5 +272,7 @@ def build_site(
     stats.rendered = report.get("rendered", 0)
     stats.reused = report.get("reused", 0)
     stats.search_pages = report.get("search_pages", 0)
+    stats.timings["views"] = report.get("context_seconds", 0.0)
+    stats.timings["render_cpu"] = report.get("render_seconds", 0.0)
     stats.seconds = time.perf_counter() - t0
     return stats

@@ -16,6 +16,7 @@ dataset), ``SUNSHINE_LEDGER`` (the ledger view), ``SUNSHINE_PREVIOUS_OUTPUT`` an
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 from pelican.generators import Generator
@@ -71,6 +72,7 @@ class PortalGenerator(Generator):
     """Writes every record page of the portal (see :mod:`sunshine.portal.views`)."""
 
     def generate_context(self) -> None:
+        t0 = time.perf_counter()
         ds = self.settings.get("SUNSHINE_DATASET")
         if ds is None:
             data = self.settings.get("SUNSHINE_DATA")
@@ -116,6 +118,7 @@ class PortalGenerator(Generator):
         pages.append(views.Page(path="404.html", template="404.html", ctx={}, title="页面不存在"))
         self.pages = pages
         self.lookup_rows = views.enterprise_lookup_rows(ix, draws_by_target)
+        self.context_seconds = time.perf_counter() - t0
 
     def _calendar(self):
         cal = self.settings.get("SUNSHINE_CALENDAR")
@@ -137,22 +140,28 @@ class PortalGenerator(Generator):
             manifest=self.settings.get("SUNSHINE_MANIFEST"),
         )
         site_digest = hashlib.sha256(repr(sorted(self.site.items())).encode()).digest()
-        for page in self.pages:
-            renderer.page(page, site_digest)
-        for rel, data in self.downloads.items():
-            renderer.file(rel, data)
-        for rel, data in (self.ledger or {}).get("files", {}).items():
-            renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
-        for rel, data in lookup.files(self.lookup_rows).items():
-            renderer.file(rel, data)
-        for rel, data in feeds.files(self.ds, self.ix, self.site).items():
-            renderer.file(rel, data)
-        content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
-        for rel, data in feeds.sitemaps(self.site, self.pages, content_pages).items():
-            renderer.file(rel, data)
-        renderer.file("robots.txt", feeds.robots(self.site))
+        try:
+            for page in self.pages:
+                renderer.page(page, site_digest)
+            for rel, data in self.downloads.items():
+                renderer.file(rel, data)
+            for rel, data in (self.ledger or {}).get("files", {}).items():
+                renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
+            for rel, data in lookup.files(self.lookup_rows).items():
+                renderer.file(rel, data)
+            for rel, data in feeds.files(self.ds, self.ix, self.site).items():
+                renderer.file(rel, data)
+            content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
+            for rel, data in feeds.sitemaps(self.site, self.pages, content_pages).items():
+                renderer.file(rel, data)
+            renderer.file("robots.txt", feeds.robots(self.site))
+            renderer.finish()
+        except BaseException:
+            renderer.abort()
+            raise
         report = self.settings.get("SUNSHINE_REPORT")
         if isinstance(report, dict):
             report.update(pages=len(self.pages), rendered=renderer.rendered, reused=renderer.reused,
+                          render_seconds=renderer.render_seconds, context_seconds=self.context_seconds,
                           manifest=renderer.files,
                           search_pages=sum(1 for p in self.pages if p.search))

@@ -8,6 +8,10 @@ hash is unchanged and the previous file is still the one the manifest describes,
 hard-linked from the previous output into the new one instead of being rendered again.
 The new output directory is always a fresh tree: nothing in the previous output is ever
 written to, so a failed build cannot damage it.
+
+Rendering is CPU work and stays in the calling thread; the file-system work (``mkdir``, ``open``,
+``write``, ``link``) goes to a small pool of writer threads, which release the GIL in system calls
+(on virtualised disks a page costs far more in system calls than in rendering).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import hashlib
 import json
 import os
 import shutil
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
@@ -24,6 +31,8 @@ from ..errors import BuildError
 from .views import Page, root_of
 
 MANIFEST_VERSION = 1
+WRITERS = 8  # writer threads
+MAX_PENDING = 4096  # queued writes before the renderer waits (bounds memory)
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -69,8 +78,42 @@ def save_manifest(path: Path, files: dict[str, list]) -> None:
     os.replace(tmp, path)
 
 
+def _ensure_dir(d: Path) -> None:
+    try:
+        os.mkdir(d)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(d, exist_ok=True)
+
+
+def _write(dst: Path, data: bytes) -> tuple[int, int]:
+    _ensure_dir(dst.parent)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    st = os.stat(dst)
+    return st.st_size, st.st_mtime_ns
+
+
+def _link(src: Path, dst: Path, old: list) -> tuple[int, int]:
+    _ensure_dir(dst.parent)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return old[1], old[2]
+
+
 class Renderer:
-    """Writes pages and files into *out*, reusing unchanged files of *previous* (hard links)."""
+    """Writes pages and files into *out*, reusing unchanged files of *previous* (hard links).
+
+    Call :meth:`finish` at the end: it waits for the writer threads and raises their first error.
+    """
 
     def __init__(
         self,
@@ -79,6 +122,7 @@ class Renderer:
         out: Path,
         previous: Path | None = None,
         manifest: dict[str, list] | None = None,
+        writers: int = WRITERS,
     ) -> None:
         self.env = env
         self.digest = digest
@@ -88,8 +132,10 @@ class Renderer:
         self.files: dict[str, list] = {}  # the new manifest
         self.rendered = 0
         self.reused = 0
-        self._dirs: set[str] = set()
+        self.render_seconds = 0.0
         self._templates: dict[str, jinja2.Template] = {}
+        self._pool = ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="sunshine-write")
+        self._pending: deque[tuple[str, str, Future]] = deque()
 
     def _template(self, name: str) -> jinja2.Template:
         t = self._templates.get(name)
@@ -100,12 +146,32 @@ class Renderer:
                 raise BuildError(f"theme template {name}: {exc}") from exc
         return t
 
-    def _dst(self, rel: str) -> Path:
-        d = rel.rpartition("/")[0]
-        if d not in self._dirs:
-            (self.out / d).mkdir(parents=True, exist_ok=True)
-            self._dirs.add(d)
-        return self.out / rel
+    def _submit(self, rel: str, key: str, fn, *args) -> None:
+        self.files[rel] = [key, 0, 0]
+        self._pending.append((rel, key, self._pool.submit(fn, *args)))
+        if len(self._pending) > MAX_PENDING:
+            self._collect(MAX_PENDING // 2)
+
+    def _collect(self, keep: int = 0) -> None:
+        try:
+            while len(self._pending) > keep:
+                rel, key, fut = self._pending.popleft()
+                size, mtime = fut.result()
+                self.files[rel] = [key, size, mtime]
+        except BaseException:
+            for _, _, fut in self._pending:
+                fut.cancel()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+    def finish(self) -> None:
+        self._collect()
+        self._pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        for _, _, fut in self._pending:
+            fut.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _try_reuse(self, rel: str, key: str) -> bool:
         old = self.old.get(rel)
@@ -118,18 +184,9 @@ class Renderer:
             return False
         if st.st_size != old[1] or st.st_mtime_ns != old[2]:
             return False
-        dst = self._dst(rel)
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-        self.files[rel] = old
+        self._submit(rel, key, _link, src, self.out / rel, old)
         self.reused += 1
         return True
-
-    def _record(self, rel: str, key: str, dst: Path) -> None:
-        st = dst.stat()
-        self.files[rel] = [key, st.st_size, st.st_mtime_ns]
 
     def page(self, page: Page, site_digest: bytes) -> None:
         if page.path in self.files:
@@ -141,6 +198,7 @@ class Renderer:
         if self._try_reuse(page.path, key):
             return
         root = root_of(page.path)
+        t0 = time.perf_counter()
         try:
             html = self._template(page.template).render(
                 page.ctx, root=root, home=root or "./", page_title=page.title, section=page.section,
@@ -148,10 +206,9 @@ class Renderer:
             )
         except jinja2.TemplateError as exc:
             raise BuildError(f"rendering {page.path} with {page.template}: {exc}") from exc
-        dst = self._dst(page.path)
-        with open(dst, "wb") as f:
-            f.write(html.encode("utf-8"))
-        self._record(page.path, key, dst)
+        data = html.encode("utf-8")
+        self.render_seconds += time.perf_counter() - t0
+        self._submit(page.path, key, _write, self.out / page.path, data)
         self.rendered += 1
 
     def file(self, rel: str, data: bytes) -> None:
@@ -161,8 +218,5 @@ class Renderer:
         key = "sha256:" + hashlib.sha256(data).hexdigest()[:40]
         if self._try_reuse(rel, key):
             return
-        dst = self._dst(rel)
-        with open(dst, "wb") as f:
-            f.write(data)
-        self._record(rel, key, dst)
+        self._submit(rel, key, _write, self.out / rel, data)
         self.rendered += 1
