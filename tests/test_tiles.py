@@ -318,3 +318,27 @@ def test_incremental_tiles_equal_batch(n: int, data: st.DataObject) -> None:
         assert tiles.TileReader(written.__getitem__, size).root() == cr.root()
     batch = tiles.tiles_from_leaf_hashes(hashes)
     assert {p: written[p] for p in batch} == batch
+
+
+def test_sizes_and_tile_checks() -> None:
+    assert tiles.tiles_for_size(0) == [] and tiles.new_tiles(0, 0) == []
+    assert tiles.tiles_for_size(1, entries=True) == [Tile(-1, 0, 1), Tile(0, 0, 1)]
+    assert tiles.new_tiles(5, 5) == []
+    assert tiles.new_tiles(5, 6) == [Tile(0, 0, 6)]
+    with pytest.raises(FormatError, match="expected old size ≤ new size, got 7 > 6"):
+        tiles.new_tiles(7, 6)
+    with pytest.raises(FormatError, match="tile width: expected 1…256, got 257"):
+        Tile(0, 0, 257)
+    with pytest.raises(FormatError, match="tile level: expected -1 \\(entries\\) or 0…63, got 64"):
+        Tile(64, 0)
+    with pytest.raises(FormatError, match="tile index: expected an integer in \\[0, 2\\*\\*63\\), got -1"):
+        Tile(0, -1)
+    with pytest.raises(FormatError, match="an entry bundle has no hashes"):
+        tiles.tile_contents(Tile(-1, 0), lambda lv, ix: b"")
+    # Huge trees: only the tiles that change are listed, without enumerating the others.
+    assert tiles.new_tiles(2**63 - 2, 2**63 - 1) == [Tile(0, (2**63 - 1) >> 8, 255)]
+    assert tiles.new_tiles(2**63 - 2, 2**63 - 1)[0].path == "tile/0/x036/x028/x797/x018/x963/967.p/255"
+    # Reaching 2**56 leaves completes one full tile at each of the levels 0…6 and starts level 7.
+    top = tiles.new_tiles(2**56 - 1, 2**56)
+    assert [(t.level, t.width) for t in top] == [(lv, 256) for lv in range(7)] + [(7, 1)]
+    assert top[0].index == 2**48 - 1 and top[-1] == Tile(7, 0, 1)
