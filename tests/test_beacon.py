@@ -113,6 +113,8 @@ def test_unknown_chain_hash():
         ('{"round":7,"signature":"' + "a" * 192 + '"}', "field 'signature': expected 96 lowercase hex digits"),
         ('{"round":7,"signature":"' + "a" * 96 + '","previous_signature":"00"}', "got previous_signature"),
         ('{"round":7,"signature":"' + "a" * 96 + '","randomness":"xyz"}', "field 'randomness': expected 64 lowercase hex"),
+        ('{"round":7,"round":8,"signature":"' + "a" * 96 + '"}', "member 'round' appears twice"),
+        ('{"round":true,"signature":"' + "a" * 96 + '"}', "field 'round': expected an integer >= 1, got True"),
     ],
 )
 def test_malformed_beacons(text, message):

@@ -181,7 +181,7 @@ def parse_beacon(text: str | bytes, *, where: str = "beacon") -> Beacon:
         except UnicodeDecodeError as e:
             raise FormatError(f"{where}: expected UTF-8 JSON, got undecodable bytes ({e.reason})") from None
     try:
-        obj = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
+        obj = json.loads(text, parse_float=_no_float, parse_constant=_no_float, object_pairs_hook=_unique_members)
     except (ValueError, _NoFloat) as e:
         raise FormatError(f"{where}: expected a beacon JSON object, got invalid JSON ({e})") from None
     if not isinstance(obj, dict):
@@ -215,6 +215,15 @@ def parse_beacon(text: str | bytes, *, where: str = "beacon") -> Beacon:
 
 class _NoFloat(ValueError):
     pass
+
+
+def _unique_members(pairs):
+    seen = {}
+    for k, v in pairs:
+        if k in seen:
+            raise _NoFloat(f"member {k!r} appears twice")
+        seen[k] = v
+    return seen
 
 
 def _no_float(text: str):
