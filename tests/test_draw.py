@@ -339,3 +339,10 @@ def test_apply_replacement_accepts_the_designated_ones_and_names_others():
     assert draw.apply_replacement(o, "draw.replace_inspector", dict(ok, inspector="NOBODY")) == [
         f"target {t1}: NOBODY is not a member of its team (members: {', '.join(o.state.teams[t1].officers + o.state.teams[t1].experts)})"
     ]
+
+
+def test_randomness_body_fields_are_exact():
+    case = copy.deepcopy(CASES["single"])
+    case["randomness"]["note"] = "x"
+    with pytest.raises(FormatError, match="draw.randomness: unexpected field\\(s\\) note"):
+        recompute(case)

@@ -440,6 +440,11 @@ def load_randomness(
     """Check a ``draw.randomness`` body (and, for no-notice tasks, the ``draw.list_reveal``'s
     contributions) against the commitment; verify the beacon; return the values in commit order."""
     w = "draw.randomness"
+    if not isinstance(body, dict):
+        raise FormatError(f"{w}: expected an object, got {type(body).__name__}")
+    unknown = sorted(set(body) - {"algorithm", "task", "commit", "drand", "lotteries", "contributions"})
+    if unknown:
+        raise FormatError(f"{w}: unexpected field(s) {', '.join(unknown)}")
     if _get(body, "algorithm", str, w) != ALGORITHM:
         raise DrawError(f"{w}: expected algorithm {ALGORITHM!r}, got {body.get('algorithm')!r}")
     if _get(body, "task", str, w) != c.task:
