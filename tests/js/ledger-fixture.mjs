@@ -6,7 +6,9 @@
 // "forged" (the joint task's lock names a validly stored but wrong outcome: one selected target swapped
 // with the head of its queue), "late" (the single task's commitment recorded after its drand round),
 // "replaced" (the joint task then replaces a target and an inspector as designated) and "badreplace"
-// (the target replacement skips the designated queue entry).
+// (the target replacement skips the designated queue entry), "badwitness" (the recorded witness
+// cosignature is damaged). Every variant registers a witness key and records its cosignature of the
+// checkpoint after the single task's lock.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -20,8 +22,8 @@ export const PYTHON_MISSING = !existsSync(PY) && 'no .venv/bin/python';
 const BUILDER = String.raw`
 import json, sys, pathlib, copy
 sys.path.insert(0, str(pathlib.Path(sys.argv[1]) / "tests"))
-from ledger_fixture import make_identities, log_signer, genesis_body, ORIGIN
-from sunshine import canonical, draw
+from ledger_fixture import make_identities, log_signer, genesis_body, fixed_test_key, ORIGIN
+from sunshine import canonical, draw, note
 from sunshine.ledger_store import Ledger
 
 out = pathlib.Path(sys.argv[2])
@@ -62,6 +64,9 @@ def build(variant):
     root = ids["amr-root"]
     for i, name in enumerate(("amr-op", "amr-head", "health-op", "health-head")):
         led.append("key.register", {"key": ids[name].record()}, root, f"2025-01-02T02:0{i}:00Z")
+    witness = note.new_cosignature_signer("witness.example/audit", fixed_test_key("witness"))
+    led.append("key.register", {"key": {"name": witness.name, "department": "audit", "role": "witness", "alg": "ed25519",
+                                        "public_key": note.b64encode(witness.public_key)}}, root, "2025-01-02T03:00:00Z")
     op = ids["amr-op"]
     led.append("plan.publish", {"year": 2025, "version": 1, "published": "2025-02-28",
                                 "tasks": [{"id": "2025-02", "lead": "amr", "participants": []},
@@ -89,6 +94,13 @@ def build(variant):
         led.append("draw.lock", lock, op, t2)
         if variant in ("replaced", "badreplace") and name == "joint":
             add_replacements(led, ids, c, lock, bad=variant == "badreplace")
+        if name == "single":
+            # a witness cosigns the checkpoint as it stands; the office records it
+            text = note.parse_note(led.checkpoint_bytes()).text
+            line = note.cosign(text, witness, 1744333200).line()
+            if variant == "badwitness":
+                line = line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:]
+            led.append("checkpoint.witness", {"checkpoint": text.decode(), "cosignatures": [line]}, op, "2025-04-11T01:00:00Z")
     (d / "keys.json").write_bytes(canonical.encode(led.keys_summary()))
 
 for v in sys.argv[3:]:

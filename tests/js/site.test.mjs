@@ -13,7 +13,7 @@ const skip = PYTHON_MISSING;
 
 let OUT;
 before(() => {
-  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late', 'replaced', 'badreplace']);
+  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late', 'replaced', 'badreplace', 'badwitness']);
 });
 after(() => { if (OUT) rmSync(OUT, { recursive: true, force: true }); });
 
@@ -39,7 +39,8 @@ test('honest ledger, real quicknet beacon: every step holds and the outcome is r
   assert.equal(r.ok, true, JSON.stringify(r.steps, null, 1));
   const s = stepsOf(r);
   for (const id of ['key', 'checkpoint', 'tree', 'chain', 'signers', 'task', 'inclusion', 'beacon', 'draw']) assert.equal(s[id].ok, true, id);
-  assert.equal(s.witness.ok, null);
+  assert.equal(s.witness.ok, true);
+  assert.match(s.witness.detail_zh, /^见证方签名有效：witness\.example\/audit（第 \d+ 条时）$/);
   assert.equal(s.history.ok, null);
   assert.match(r.checkpoint, /^sunshine\.example\/shiyi-test\n\d+\n/);
   assert.match(s.beacon.detail_zh, /drand quicknet 第 32000000 轮，BLS 签名有效/);
@@ -146,4 +147,11 @@ test('option target: an enterprise sees its stratum, ticket, rank and the cut-of
   assert.match(r.target.ticket, /^[0-9a-f]{64}$/);
   assert.ok(r.target.ticket <= r.target.cutoff);
   assert.equal((await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), target: 'P-NOT-IN-POOL' })).target, null);
+});
+
+test('a damaged witness cosignature is tamper evidence', { skip }, async () => {
+  const r = await verifyTask(logUrl('badwitness'), '2026-07', { fetch: host('badwitness') });
+  assert.equal(firstFailure(r).id, 'witness');
+  assert.match(firstFailure(r).detail, /invalid cosignature for witness key witness\.example\/audit/);
+  assert.equal(firstFailure(r).detail_zh, '见证方 witness.example/audit 的签名无法验证：见证记录被改动过。');
 });

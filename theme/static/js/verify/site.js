@@ -63,6 +63,7 @@ function zh(e) {
   if (/signature by .* does not verify/.test(m)) return `第 ${(/entry (\d+)/.exec(m) || [])[1]} 条记录的签名无法验证：记录内容在签名后被改动过，或签名密钥不符。`;
   if (/hash chain broken/.test(m)) return `哈希链在第 ${(/entry (\d+)/.exec(m) || [])[1]} 条记录处断开：之前的记录被改动、删除或插入过。`;
   if (/not a registered key/.test(m)) return `第 ${(/entry (\d+)/.exec(m) || [])[1]} 条记录由一个未登记的密钥签名。`;
+  if (/invalid cosignature for witness key/.test(m)) return `见证方 ${(/witness key (\S+?)\+/.exec(m) || [])[1]} 的签名无法验证：见证记录被改动过。`;
   if (/do not hash to the checkpoint's root/.test(m)) return '账本记录与已签名检查点的默克尔树根不一致：记录在签名后被改动过。';
   if (/^tile\//.test(m)) return `数据瓦片 ${m.split(':')[0]} 与账本记录不一致。`;
   if (e instanceof IntegrityError) return `数据不一致，可能被篡改：${m}`;
@@ -199,14 +200,34 @@ export async function verifyTask(logUrl, taskId, options = {}) {
   });
 
   await run('witness', async () => {
-    const witnesses = [...ctx.state.keys.values()].filter((k) => k.role === 'witness' && k.status === 'active')
-      .map((k) => ({ name: k.name, keyId: null, alg: ALG_COSIGNATURE_V1, publicKey: k.publicKey }));
-    if (!witnesses.length) return { zh: '账本未登记见证方', ok: null };
     const { keyId } = await import('./note.js');
-    for (const w of witnesses) w.keyId = await keyId(w.name, ALG_COSIGNATURE_V1, w.publicKey);
-    const got = await verifyCosignatures(ctx.checkpointBytes, witnesses);
-    if (!got.length) return { zh: '当前检查点尚无见证方签名', ok: null };
-    return { zh: `见证方 ${got.map((g) => g.name).join('、')} 已对当前检查点签名`, en: JSON.stringify(got) };
+    const witnesses = [];
+    for (const k of ctx.state.keys.values()) {
+      if (k.role !== 'witness') continue;
+      witnesses.push({ name: k.name, alg: ALG_COSIGNATURE_V1, publicKey: k.publicKey, keyId: await keyId(k.name, ALG_COSIGNATURE_V1, k.publicKey) });
+    }
+    if (!witnesses.length) return { zh: '账本未登记见证方', ok: null };
+    const seen = [];
+    // Cosignatures on the current checkpoint file, if the log publishes them there.
+    for (const g of await verifyCosignatures(ctx.checkpointBytes, witnesses)) seen.push(`${g.name}（当前检查点）`);
+    // Cosignatures recorded in checkpoint.witness entries: each cosigned checkpoint must be a checkpoint
+    // of this very log (the same root for its size): witnesses saw the same history as this visitor.
+    for (const e of ctx.entries.filter((x) => x.type === 'checkpoint.witness')) {
+      const text = String(e.body.checkpoint);
+      const lines = Array.isArray(e.body.cosignatures) ? e.body.cosignatures.map(String) : [];
+      const note = new TextEncoder().encode(text + '\n' + lines.join('\n') + '\n');
+      const wcp = parseCheckpoint(text);
+      const root = await rootFromLeafHashes(ctx.leafHashes.slice(0, wcp.size));
+      if (wcp.origin !== ctx.cp.origin || wcp.size > e.seq || toHex(root) !== toHex(wcp.root)) {
+        throw fail(`第 ${e.seq} 条见证记录所签的检查点（${wcp.size} 条记录）与本账本的历史不一致：见证方看到的是另一个账本。`,
+          `checkpoint.witness ${e.seq}: cosigned checkpoint of size ${wcp.size} is not a checkpoint of this log before this entry`);
+      }
+      const got = await verifyCosignatures(note, witnesses);
+      if (!got.length) warnings.push(`第 ${e.seq} 条见证记录中没有已登记见证方的签名`);
+      for (const g of got) seen.push(`${g.name}（第 ${wcp.size} 条时）`);
+    }
+    if (!seen.length) return { zh: '尚无见证方签名', ok: null };
+    return { zh: `见证方签名有效：${seen.join('、')}`, en: '' };
   });
 
   await run('task', async () => {
