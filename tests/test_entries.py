@@ -245,3 +245,57 @@ def test_genesis_rules():
     c = Chain()
     with pytest.raises(IntegrityError, match="expected no genesis entry"):
         c.state.apply(build_entry(ORIGIN, 1, c.state.head, "2025-01-01T00:00:00Z", "genesis", body, log))
+
+
+# ---------------------------------------------------------------------------- the fast canonical path
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from sunshine.entries import decode_canonical  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**53) - 5, max_value=2**53 + 5)
+    | st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F6FF)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _both(data: bytes):
+    try:
+        want = ("ok", canonical.decode(data))
+    except FormatError as exc:
+        want = ("error", exc.message)
+    try:
+        got = ("ok", decode_canonical(data))
+    except FormatError as exc:
+        got = ("error", exc.message)
+    return want, got
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json, st.integers(min_value=0, max_value=5))
+def test_fast_path_agrees_with_canonical_decode(value, how):
+    import json as _j
+    try:
+        data = canonical.encode(value)
+    except FormatError:  # out-of-range integers, lone surrogates: feed the plain JSON instead
+        data = _j.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    variants = [
+        data,
+        _j.dumps(value, ensure_ascii=False, sort_keys=False).encode("utf-8", "surrogatepass"),
+        _j.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode(),
+        data.replace(b":", b": ", 1),
+        data + b" ",
+        data.replace(b"1", b"1.0", 1),
+    ]
+    want, got = _both(variants[how])
+    assert want == got
+
+
+def test_fast_path_edge_cases():
+    for data in (b'{"a":1,"a":1}', b'{"b":1,"a":2}', b'{"\\ud83d":1}', b'[1e2]', b'[NaN]', b'[-0]',
+                 b'[9007199254740993]', '{"😀":1,"\uffff":2}'.encode(), '{"\uffff":2,"😀":1}'.encode(),
+                 b'"\\u001F"', b'"\\u001f"', b'"\\/"', b"\xef\xbb\xbf{}", b'{"a":[]}'):
+        want, got = _both(data)
+        assert want == got, data

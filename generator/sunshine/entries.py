@@ -54,9 +54,15 @@ _ORIGIN = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 # --------------------------------------------------------------------------- small parsers
 
+#: Times and dates already found valid (checking the calendar is the costly part; strings repeat).
+_SEEN_TIMES: set[str] = set()
+_SEEN_DATES: set[str] = set()
+
 
 def parse_time(value: object, where: str) -> str:
     """Check a ``YYYY-MM-DDTHH:MM:SSZ`` UTC timestamp (a real calendar time) and return it."""
+    if isinstance(value, str) and value in _SEEN_TIMES:
+        return value
     if not isinstance(value, str) or not _TIME.match(value):
         raise FormatError(f"{where}: expected a time \"YYYY-MM-DDTHH:MM:SSZ\", got {value!r}")
     try:
@@ -64,16 +70,22 @@ def parse_time(value: object, where: str) -> str:
                  int(value[17:19]))
     except ValueError:
         raise FormatError(f"{where}: expected a real calendar time, got {value!r}") from None
+    if len(_SEEN_TIMES) < 65536:
+        _SEEN_TIMES.add(value)
     return value
 
 
 def _date(value: object, where: str) -> str:
+    if isinstance(value, str) and value in _SEEN_DATES:
+        return value
     if not isinstance(value, str) or not _DATE.match(value):
         raise FormatError(f"{where}: expected a date \"YYYY-MM-DD\", got {value!r}")
     try:
         datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]))
     except ValueError:
         raise FormatError(f"{where}: expected a real calendar date, got {value!r}") from None
+    if len(_SEEN_DATES) < 65536:
+        _SEEN_DATES.add(value)
     return value
 
 
@@ -392,25 +404,13 @@ class _NotFast(Exception):
     pass
 
 
-def _fast_hook(pairs: list) -> dict:
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        raise _NotFast
-    for k in d:
-        if not k.isascii() and max(k) > "\uffff":
-            raise _NotFast  # UTF-16 and code-point key order may differ: let canonical decide
-    return d
-
-
-def _fast_int(text: str) -> int:
-    v = int(text)
-    if not -canonical.MAX_SAFE_INTEGER <= v <= canonical.MAX_SAFE_INTEGER:
-        raise _NotFast
-    return v
-
-
 def _fast_float(text: str):
     raise _NotFast
+
+
+#: Bytes that send a value to the careful decoder: a 4-byte UTF-8 sequence (a character beyond the BMP,
+#: where UTF-16 and code-point key order may differ) or 16+ digits in a row (an integer maybe beyond 2**53).
+_CAREFUL = re.compile(rb"[\xf0-\xf4]|[0-9]{16}")
 
 
 def decode_canonical(data: bytes) -> object:
@@ -418,15 +418,17 @@ def decode_canonical(data: bytes) -> object:
 
     ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` writes exactly the RFC 8785
     form of a value made of objects whose keys are in the Basic Multilingual Plane (code-point order =
-    UTF-16 order), integers and valid Unicode strings (same escapes: ``\\" \\\\ \\b \\f \\n \\r \\t`` and
-    lowercase ``\\u00xx``). When re-encoding that way gives back *data* byte for byte, *data* is canonical;
-    anything else (floats, duplicates, lone surrogates, other keys, differences) goes to
-    :func:`canonical.decode`, which decides and names the error. ``tests/test_entries.py`` checks
-    both agree.
+    UTF-16 order), integers within ±(2**53−1) and valid Unicode strings (the same escapes:
+    ``\\" \\\\ \\b \\f \\n \\r \\t`` and lowercase ``\\u00xx``). So when re-encoding that way gives back
+    *data* byte for byte — which also rules out duplicate member names, whitespace and any other
+    spelling — *data* is canonical. Floats, characters beyond the BMP, long digit runs, lone surrogates
+    and every mismatch go to :func:`canonical.decode`, which decides and names the error.
+    ``tests/test_entries.py`` checks that both agree.
     """
+    if _CAREFUL.search(data):
+        return canonical.decode(data)
     try:
-        obj = json.loads(data, object_pairs_hook=_fast_hook, parse_int=_fast_int, parse_float=_fast_float,
-                         parse_constant=_fast_float)
+        obj = json.loads(data, parse_float=_fast_float, parse_constant=_fast_float)
         again = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except (_NotFast, ValueError, UnicodeError, RecursionError, TypeError):
         return canonical.decode(data)

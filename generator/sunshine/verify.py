@@ -34,6 +34,8 @@ from .entries import ENTRY_TYPES, Entry, Finding, LedgerState, blob_refs, parse_
 from .errors import EXIT_INTEGRITY, EXIT_OK, EXIT_POLICY, FormatError, IntegrityError, SunshineError
 
 TILE_WIDTH = 256
+#: Signatures handed to a parallel checker at a time (while parsing goes on).
+SIGNATURE_BATCH = 4096
 _BLOB_PATH = re.compile(r"^blob/sha256/([0-9a-f]{64})$")
 
 #: ``[(message, signature, public_key), …] -> [bool, …]``: how signatures are checked (parallel or not).
@@ -369,6 +371,8 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
     rep.layers_run.append(2)
     state = LedgerState(rep.origin)
     entries: list[Entry] = []
+    submit = getattr(check_signatures, "submit", None)  # a parallel checker takes batches as they come
+    submitted: list[tuple[list, object]] = []
     for seq, raw in enumerate(raws):
         try:
             e = parse_entry(raw, f"entry {seq}")
@@ -378,11 +382,16 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
         except SunshineError as exc:
             raise _fail(rep, 2, seq, exc.message)
         entries.append(e)
+        if submit is not None and len(state.pending) >= SIGNATURE_BATCH:
+            batch, state.pending = state.pending, []
+            submitted.append((batch, submit([(m, s, k) for _seq, m, s, k in batch])))
     if rep.log_key_source == "given" and state.log_key != rep.log_key:
         rep.add("integrity", 2, 0, f"the genesis entry names log key {state.log_key!r}, not the pinned key")
     # blobs: every referenced blob present and matching; every stored blob matching its name
     seen: set[str] = set()
     for e in entries:
+        if b'"sha256:' not in e.raw:
+            continue
         for ref in blob_refs(e.body):
             if ref in seen:
                 continue
@@ -410,11 +419,15 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
                 rep.notices.append(f"{rel}: a blob no entry references (left by an interrupted append?)")
     if not rep.integrity_ok:
         raise _Stop()
-    results = check_signatures([(m, s, k) for _seq, m, s, k in state.pending])
-    for (seq, _m, _s, _k), ok in zip(state.pending, results):
-        if not ok:
-            rep.add("integrity", 2, seq, f"signature by {entries[seq].signer!r} does not verify")
-    state.pending.clear()
+    batches = [(batch, fut.result) for batch, fut in submitted]
+    if state.pending:
+        last = state.pending
+        batches.append((last, lambda: check_signatures([(m, s, k) for _seq, m, s, k in last])))
+    for batch, result in batches:
+        for (seq, _m, _s, _k), ok in zip(batch, result()):
+            if not ok:
+                rep.add("integrity", 2, seq, f"signature by {entries[seq].signer!r} does not verify")
+    state.pending = []
     if not rep.integrity_ok:
         raise _Stop()
     return state, entries
@@ -469,6 +482,7 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
     publish_days = settings.get("publish_within_workdays", 20)
     tracker = ceremony.DrawTracker()
     results: dict[tuple[str, str, str], int] = {}
+    deadlines: dict = {}
 
     def policy(seq: int, msg: str) -> None:
         rep.add("policy", 3, seq, msg)
@@ -493,7 +507,7 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
                                   "again; a change must be a result.correct")
                 if tracker.get(b["task"]).state not in ("locked", "dispatched"):
                     policy(e.seq, f"result for task {b['task']} before its draw was locked")
-                _deadline(e, publish_days, calendar, rep)
+                _deadline(e, publish_days, calendar, rep, deadlines)
                 results[key] = max(have or 0, 1)
             else:
                 if have is None:
@@ -511,16 +525,19 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
         rep.notices.append("draws not recomputed (recomputation switched off)")
 
 
-def _deadline(e: Entry, n: int, calendar, rep: Report) -> None:
+def _deadline(e: Entry, n: int, calendar, rep: Report, memo: dict) -> None:
     from . import workdays
     from .errors import CalendarError
 
     end = date.fromisoformat(e.body["inspection_end"])
-    try:
-        due = calendar.add_workdays(end, n) if calendar is not None else workdays.add_workdays(end, n)
-    except CalendarError as exc:
-        rep.add("policy", 3, e.seq, f"publication deadline cannot be computed: {exc.message}")
-        return
+    due = memo.get(end)
+    if due is None:
+        try:
+            due = calendar.add_workdays(end, n) if calendar is not None else workdays.add_workdays(end, n)
+        except CalendarError as exc:
+            rep.add("policy", 3, e.seq, f"publication deadline cannot be computed: {exc.message}")
+            return
+        memo[end] = due
     published = date.fromisoformat(e.time[:10])
     if published > due:
         rep.add("policy", 3, e.seq, f"result for {e.body['target']} (task {e.body['task']}) published {published}, "

@@ -72,22 +72,68 @@ def _check_chunk(batch):
     return verify_mod.check_signatures_serial(batch)
 
 
-def parallel_checker(jobs: int):
-    """A signature checker that spreads large batches over *jobs* processes."""
+class ParallelChecker:
+    """Checks Ed25519 signatures in a pool of *jobs* processes (one per CPU by default).
 
-    def check(batch):
-        n = jobs or os.cpu_count() or 1
-        if n <= 1 or len(batch) < PARALLEL_THRESHOLD:
+    ``submit(batch)`` starts a batch and returns a future (verify hands batches over while it goes on
+    parsing); calling the checker checks a batch and waits. Small ledgers are checked in-process.
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, jobs: int = 0) -> None:
+        self.jobs = jobs or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        return self._pool
+
+    def submit(self, batch):
+        if self.jobs <= 1:
+            return _Done(verify_mod.check_signatures_serial(batch))
+        size = max(256, (len(batch) + self.jobs - 1) // self.jobs)
+        futures = [self._get_pool().submit(_check_chunk, batch[i:i + size]) for i in range(0, len(batch), size)]
+        return _Joined(futures)
+
+    def __call__(self, batch):
+        if self.jobs <= 1 or len(batch) < PARALLEL_THRESHOLD:
             return verify_mod.check_signatures_serial(batch)
-        size = (len(batch) + n * 4 - 1) // (n * 4)
-        chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
-        with ProcessPoolExecutor(max_workers=n) as pool:
-            out = []
-            for part in pool.map(_check_chunk, chunks):
-                out.extend(part)
+        return self.submit(batch).result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _Done:
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _Joined:
+    def __init__(self, futures):
+        self.futures = futures
+
+    def result(self):
+        out = []
+        for f in self.futures:
+            out.extend(f.result())
         return out
 
-    return check
+
+def parallel_checker(jobs: int = 0) -> ParallelChecker:
+    return ParallelChecker(jobs)
 
 
 def verify_directory(path, *, vkey=None, state_dir: Path | None = None, tlog_only=False, jobs=0, calendar=None,
@@ -103,10 +149,11 @@ def verify_directory(path, *, vkey=None, state_dir: Path | None = None, tlog_onl
         remembered = state_file(state_dir, first)
         if remembered.is_file():
             previous = remembered.read_bytes()
-    rep = verify_mod.verify_files(
-        files, vkey=vkey, listing=files.listing(), previous=previous, tlog_only=tlog_only,
-        check_signatures=parallel_checker(jobs), calendar=calendar, allow_test_chain=allow_test_chain,
-    )
+    with ParallelChecker(jobs) as checker:
+        rep = verify_mod.verify_files(
+            files, vkey=vkey, listing=files.listing(), previous=previous, tlog_only=tlog_only,
+            check_signatures=checker, calendar=calendar, allow_test_chain=allow_test_chain,
+        )
     if remembered is not None and rep.integrity_ok and rep.origin:
         remembered.parent.mkdir(parents=True, exist_ok=True)
         tmp = remembered.with_name(remembered.name + ".tmp")

@@ -65,9 +65,10 @@ def run_cosign(args: argparse.Namespace) -> int:
     cp_bytes = files.get("checkpoint", b"")
     origin = cp_bytes.split(b"\n", 1)[0].decode("ascii", "replace")
     previous = state.get(origin, {}).get("checkpoint")
-    rep = verify_files(files, vkey=args.log_vkey, listing=files.listing(),
-                       previous=previous.encode() if previous else None,
-                       check_signatures=parallel_checker(0), recompute_draws=False)
+    with parallel_checker(0) as checker:
+        rep = verify_files(files, vkey=args.log_vkey, listing=files.listing(),
+                           previous=previous.encode() if previous else None,
+                           check_signatures=checker, recompute_draws=False)
     if not rep.integrity_ok:
         bad = "; ".join(str(f) for f in rep.findings if f.kind == "integrity")
         raise IntegrityError(f"refusing to cosign {args.dir}: {bad}",
