@@ -29,7 +29,7 @@ from typing import Callable
 
 from . import beacon, canonical, hkdf, merkle
 from .beacon import ALGORITHM, frame
-from .errors import BeaconError, DrawError, FormatError, IntegrityError
+from .errors import DrawError, FormatError, IntegrityError
 
 GetBlob = Callable[[str], bytes]
 
