@@ -420,3 +420,27 @@ def test_foundation_benchmark_runs_at_a_small_scale():
     assert "20,000 targets" in out and "40 tasks" in out
     for line in ("generate (sunshine demo-data)", "validate (sunshine validate)", "validate peak RSS"):
         assert line in out and "MISSED" not in out
+
+
+def test_every_task_of_the_sample_can_form_its_inspection_groups(sample):
+    """With the stand-in selection, the matching engine finds a full team for every drawn target:
+    leaders with the task's qualifications, officers from every department, experts where asked."""
+    from sunshine import draw_inputs, matching
+
+    sel = _selections(sample)
+    for t in sample.tasks():
+        pool = set(sel[t.id])
+        records = [
+            r
+            for i in sorted(sample.inspectors, key=lambda i: i.id)
+            if i.department in t.departments and (r := draw_inputs._inspector_record(i, t.draw_date, pool))
+        ]
+        team = {
+            "min_officers": t.team.min_officers,
+            "per_department": t.team.per_department,
+            "experts": t.team.experts,
+            "qualifications": sorted(t.team.qualifications),
+        }
+        state = matching.MatchState.create(b"\x07" * 32, records, t.lead, t.participants, team)
+        teams = [state.assign(code) for code in sel[t.id]]
+        assert len(teams) == len(sel[t.id]) > 0, t.id
