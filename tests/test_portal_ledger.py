@@ -72,7 +72,10 @@ def test_task_page_shows_the_draw_from_the_ledger(with_ledger):
         assert selected, "the selected targets are listed with links to their pages"
         for href in selected:
             page = (out / f"tasks/{task_id}/index.html").parent / href / "index.html"
-            assert "被抽中" in parse(page.resolve()).text
+            t = parse(page.resolve()).text
+            assert "被抽中" in t
+            if "签值" in t:  # public stratum: the ticket and cut-off are shown and consistent
+                assert "入选分界" in t
 
 
 def test_tampered_ledger_stops_the_build(with_ledger, tmp_path, capsys):

@@ -84,7 +84,7 @@ def _view(path: Path, ds: model.Dataset) -> dict:
                 d.update(pool_size=_dig(b, "pool", "size"), pool_root=_dig(b, "pool", "root"), commit_seq=e.seq,
                          commit_time=e.time, commit_url=_entry_url(e.seq, len(entries)), locked=False,
                          selected=[])
-                d["strata"] = {s.get("id"): {"size": s.get("size"), "sample": s.get("sample")}
+                d["strata"] = {s.get("id"): {"size": s.get("size"), "sample": s.get("sample"), "label": s.get("label")}
                                for s in (b.get("strata") if isinstance(b.get("strata"), list) else [])
                                if isinstance(s, dict)}
                 d["randomness"] = f"drand quicknet 第{_dig(b, 'randomness', 'drand', 'round') or '?'}轮（承诺时尚未产生）"
@@ -104,6 +104,7 @@ def _view(path: Path, ds: model.Dataset) -> dict:
                                    for i in (t.get("officers") or []) + (t.get("experts") or [])]
                         sel.append({"target": target_pub(code), "team": members})
                     d["selected"] = sel
+                    d["ranks"] = _ranks(doc)
             elif e.type == "draw.void":
                 d.update(locked=False, selected=[])
         elif e.type.startswith("result.") and task_id:
@@ -121,10 +122,18 @@ def _view(path: Path, ds: model.Dataset) -> dict:
     by_target: dict[str, list[dict]] = {}
     for task_id, d in draws.items():
         task = tasks.get(task_id)
+        ranks = d.get("ranks", {})
         for n, s in enumerate(d["selected"], 1):
-            by_target.setdefault(s["target"]["code"], []).append(
+            code = s["target"]["code"]
+            r = ranks.get(code)
+            text = f"被抽中（第{n}位），账本第{d['lock_seq']}条锁定"
+            if r:  # a public stratum: its name, the rank, the ticket and the cut-off can be shown
+                label = (d["strata"].get(r["stratum"]) or {}).get("label") or r["stratum"]
+                text += (f"；分层“{label}”第{r['rank']}名（本层抽取{r['sample']}名），"
+                         f"签值 {r['ticket']}，入选分界 {r['cutoff']}（签值不大于分界即入选）")
+            by_target.setdefault(code, []).append(
                 {"task_url": f"tasks/{task_id}/" if task else "", "task_name": task.name if task else task_id,
-                 "text": f"被抽中（第{n}位），账本第{d['lock_seq']}条锁定"})
+                 "text": text})
         verdict = rep.tasks.get(task_id)
         d["verified"] = verdict.get("state", "") if isinstance(verdict, dict) else ""
         d["verify_note"] = verdict.get("note", "") if isinstance(verdict, dict) else ""
@@ -151,6 +160,29 @@ def _view(path: Path, ds: model.Dataset) -> dict:
 
 
 LOG_PREFIX = "ledger/log/"
+
+
+def _ranks(doc: dict) -> dict[str, dict]:
+    """Rank, ticket and cut-off of each selected target of a *public* stratum (outcome document).
+
+    Sealed strata (built on credit classes) list no members in the outcome: nothing is shown, so
+    a page never reveals which stratum — hence which credit class — a target belongs to.
+    """
+    from .. import draw
+
+    try:
+        prk = bytes.fromhex(doc["seed"])
+    except (KeyError, TypeError, ValueError):
+        return {}
+    out: dict[str, dict] = {}
+    for s in doc.get("strata", []):
+        if not isinstance(s, dict) or not isinstance(s.get("selected"), list) or not s.get("cutoff"):
+            continue
+        for n, code in enumerate(s["selected"], 1):
+            out[code] = {"stratum": s.get("id", ""), "rank": n, "sample": s.get("sample", ""),
+                         "ticket": draw.ticket(prk, s.get("id", ""), code).hex()[:16] + "…",
+                         "cutoff": str(s["cutoff"])[:16] + "…"}
+    return out
 
 
 def _dig(obj, *keys):
