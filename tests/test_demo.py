@@ -444,3 +444,10 @@ def test_every_task_of_the_sample_can_form_its_inspection_groups(sample):
         state = matching.MatchState.create(b"\x07" * 32, records, t.lead, t.participants, team)
         teams = [state.assign(code) for code in sel[t.id]]
         assert len(teams) == len(sel[t.id]) > 0, t.id
+
+
+def test_make_results_rejects_unknown_tasks_and_targets(sample):
+    with pytest.raises(ValueError, match="expected task ids of the plans, got '1999-01'"):
+        demo.make_results(sample, {"1999-01": []}, seed=1)
+    with pytest.raises(ValueError, match="expected codes of the target directory"):
+        demo.make_results(sample, {"2025-01": ["91379902NOPE00000X"]}, seed=1)

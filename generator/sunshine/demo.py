@@ -1054,7 +1054,7 @@ person. `jurisdiction.yaml` says `sample: true`, so every page of the portal car
 What the generator does, and how to import real exports instead: [docs/import.md](../docs/import.md).
 The file format: [docs/data-format.md](../docs/data-format.md).
 
-Regenerate (byte-identical output; `ledger/` and `demo-keys/` are kept):
+Regenerate (byte-identical output, the ledger included; only the encrypted `demo-keys/` files differ):
 
 ```sh
 {cmd} --force
@@ -1081,11 +1081,14 @@ shows what its warnings look like:
 - some targets are deregistered, revoked or moved out, some are on the abnormal list;
 - some inspectors are suspended or have left, a few certificates have expired, a few declared conflicts (回避).
 
-## Results
+## Ledger and results
 
-There are no `results/` files yet: results must belong to targets actually drawn, and the draws are
-made with the signed ledger (`ledger/`). `sunshine.demo.make_results` generates realistic results
-(late publications, corrections, non-substantive codes) for given draw selections.
+`ledger/` is the signed draw ledger, made by running the real draw ceremony for every task
+(`sunshine.demo_ledger`; DEMO keys in `demo-keys/`, passphrase in its README). `results/<year>.csv` hold
+the inspection results of the targets actually drawn (after replacements), made by
+`sunshine.demo.make_results`: about 2% are published after the 20-working-day deadline and about 1.5%
+are corrected, on purpose, so that `sunshine validate` and `sunshine verify` show what such findings
+look like. `sunshine demo-data --no-ledger` writes neither.
 """
 
 
@@ -1162,7 +1165,13 @@ def make_results(
     index = dataset.target_index()
     results: list[model.Result] = []
     for task_id in sorted(selections):
-        task = dataset.task(task_id)
+        try:
+            task = dataset.task(task_id)
+        except KeyError:
+            raise ValueError(f"selections: expected task ids of the plans, got {task_id!r}") from None
+        unknown = [c for c in selections[task_id] if c not in index]
+        if unknown:
+            raise ValueError(f"selections[{task_id!r}]: expected codes of the target directory, got {unknown[:3]!r}")
         version = dataset.items.in_force(task.draw_date) or dataset.items.current
         items = [version.item(i) for i in task.items]
         window = (task.end - task.start).days
