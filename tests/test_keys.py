@@ -100,3 +100,21 @@ def test_bad_names_roles_departments():
         keys.SigningIdentity.generate("k", "amr", "boss")
     with pytest.raises(KeyFileError, match="department"):
         keys.SigningIdentity.generate("k", "AMR!", "head")
+
+
+def test_committed_demo_keys_are_labelled_and_use_the_documented_passphrase():
+    from pathlib import Path
+
+    d = Path(__file__).resolve().parent.parent / "data" / "demo-keys"
+    readme = (d / "README.md").read_text(encoding="utf-8")
+    assert "DEMO ONLY" in readme and "`sunshine-demo`" in readme
+    files = sorted(d.glob("*.key"))
+    assert len(files) >= 4
+    roles = set()
+    for p in files:
+        pub = keys.read_public_key_file(p.read_bytes(), source=str(p))
+        assert "demo" in p.name and "demo" in pub.name and json.loads(p.read_bytes())["demo"] is True
+        roles.add(pub.role)
+    assert {"log", "root", "operator", "head", "witness"} <= roles
+    for p in files[:2]:  # decrypting is deliberately slow (PBKDF2); two are enough
+        assert keys.load_key_file(p, b"sunshine-demo").demo
