@@ -260,6 +260,7 @@ class Ceremony:
         self.ledger = ledger
         self.allow_test_chain = allow_test_chain
         self.progress = progress
+        self._snapshot_cache = None  # (key, (body, blobs), the objects the key's ids belong to)
 
     # ------------------------------------------------------------------ reading
 
@@ -334,7 +335,10 @@ class Ceremony:
 
     def snapshot_if_changed(self, ds, *, signer, time: str, confirmed: date) -> object | None:
         """Append a ``directory.snapshot`` when the directories differ from the last snapshot."""
-        body, blobs = directory_snapshot(ds, confirmed)
+        key = (id(ds.targets), id(ds.inspectors), confirmed)
+        if self._snapshot_cache is None or self._snapshot_cache[0] != key:
+            self._snapshot_cache = (key, directory_snapshot(ds, confirmed), (ds.targets, ds.inspectors))
+        body, blobs = self._snapshot_cache[1]
         last = None
         for e in self.ledger.entries():
             if e.type == "directory.snapshot":
