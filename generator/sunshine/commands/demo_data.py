@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Write a complete data directory for the fictional jurisdiction 示例市 (sample: true): departments, "
             "item list (two versions), N targets, inspectors, plans 2025 (adjusted) and 2026. The same options "
             "always give byte-identical files. The directory is written to OUT.tmp and then renamed, so a "
-            "failed run leaves nothing half-written. Guide: docs/import.md."
+            "failed run leaves nothing half-written. Then the draw ceremony is run for every task into OUT/ledger "
+            "(demo keys in OUT/demo-keys, real drand rounds where they exist) and the results of the drawn targets "
+            "are written to OUT/results/ (skip both with --no-ledger). Guide: docs/import.md."
         ),
     )
     p.add_argument("--scale", type=int, default=3000, metavar="N", help="number of targets (default: 3000; at least 100)")
@@ -41,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--force",
         action="store_true",
         help="replace a non-empty DIR (its ledger/ and demo-keys/ are kept)",
+    )
+    p.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="write only the directories and plans: no ledger, no demo keys, no results (for benchmark-scale data)",
     )
     p.set_defaults(func=run)
 
@@ -70,6 +77,18 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.out}: {summary.targets} targets, {summary.inspectors} inspectors, "
         f"{summary.items} items, {summary.tasks} tasks (seed {opts.seed}) in {elapsed:.1f} s"
     )
+    if not args.no_ledger:
+        from .. import demo_ledger, loading
+
+        started = time.perf_counter()
+        ds = loading.load_dataset(args.out)
+        info = demo_ledger.build(args.out, ds, opts.seed, progress=lambda m: print(f"… {m}", file=sys.stderr, flush=True))
+        print(
+            f"wrote {args.out}/ledger: {info['entries']} entries ({info['tasks']} tasks drawn), "
+            f"{info['results']} results in {', '.join(info['files'])}, demo keys in {args.out}/demo-keys "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        return 0
     if summary.kept:
         kept = ", ".join(f"{n}/" for n in summary.kept)
         print(
