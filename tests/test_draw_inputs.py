@@ -175,3 +175,17 @@ def test_empty_pool_and_unknown_item():
     bad = Task(**{**{f: getattr(t, f) for f in t.__dataclass_fields__}, "items": ("NOPE-1",)})
     with pytest.raises(DrawError, match="item NOPE-1 is not in the item list in force on 2025-04-10"):
         draw_inputs.build_commitment(dataset(ds.targets, ds.inspectors, [bad]), bad, plan(), as_of=D)
+
+
+def test_no_notice_task_needs_a_late_contribution():
+    ds, _ = base()
+    t = task(notice=NoticeMode.NO_NOTICE)
+    ds = dataset(ds.targets, ds.inspectors, [t])
+    with pytest.raises(DrawError, match="a no-notice task needs a contribution revealed with the list"):
+        draw_inputs.build_commitment(ds, t, plan(), as_of=D)
+    secret = bytes(32)
+    p = draw_inputs.RandomnessPlan(drand_round=ROUND, chain=beacon.TEST_CHAIN,
+                                   contributions=(("amr", beacon.contribution_commitment(t.id, "amr", secret), "with_list"),))
+    b = draw_inputs.build_commitment(ds, t, p, as_of=D)
+    assert b.body["notice"] == "no_notice"
+    assert b.body["randomness"]["contributions"][0]["reveal"] == "with_list"

@@ -836,6 +836,11 @@ def make_commit(
     """
     import hmac as _hmac
 
+    if notice == "no_notice" and not any(m == "with_list" for _, _, m in contributions):
+        raise DrawError(
+            f"task {task}: a no-notice task needs a contribution revealed with the list",
+            hint="add the lead department's contribution with reveal mode with_list (docs/spec/draw.md §9)",
+        )
     labels = sorted(assignment)
     blobs: dict[str, bytes] = {}
 
