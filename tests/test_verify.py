@@ -207,3 +207,18 @@ def test_witness_refuses_a_fork(sample, tmp_path, capsys, monkeypatch):
     code, _, err = run(capsys, "witness", "cosign", str(forked), "--key", str(tmp_path / "w.key"),
                        "--log-vkey", s.vkey, "--state", str(state))
     assert code == 4 and "refusing to cosign" in err and "rollback" in err
+
+
+def test_layer1_alone_verifies_any_tlog_tiles_log():
+    """Entries that are not Sunshine entries (any bytes): layer 1 with a pinned key, nothing more."""
+    from ledger_fixture import fixed_test_key
+
+    log = note.new_ed25519_signer("example.com/any-log", fixed_test_key("any-log"))
+    raws = [b"entry %d\n" % i for i in range(300)]
+    files = layout_files("example.com/any-log", raws, log)
+    rep = verify_files(files, vkey=log.verifier_key(), tlog_only=True, listing=list(files))
+    assert rep.exit_code == 0 and rep.layers_run == [1] and rep.size == 300
+    files["tile/1/000.p/1"] = bytes(32)
+    assert verify_files(files, vkey=log.verifier_key(), tlog_only=True).exit_code == 4
+    # as a Sunshine ledger it is rejected: entry 0 is not a genesis entry
+    assert verify_files(layout_files("example.com/any-log", raws, log)).exit_code == 4
