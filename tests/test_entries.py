@@ -273,7 +273,7 @@ def _both(data: bytes):
     return want, got
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_json, st.integers(min_value=0, max_value=5))
 def test_fast_path_agrees_with_canonical_decode(value, how):
     import json as _j

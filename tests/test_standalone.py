@@ -71,12 +71,12 @@ def test_tampered_bytes_same_verdict(sample):
     s, files = sample
     checked = 0
     for path, data in files.items():
-        for i in range(0, len(data), 11):
+        for i in range(0, len(data), 23):
             t = dict(files)
             t[path] = data[:i] + bytes([data[i] ^ (1 << (i % 8))]) + data[i + 1:]
             assert both(t) == (4, 4), (path, i)
             checked += 1
-    assert checked > 500
+    assert checked > 250
 
 
 def _raws(files):
