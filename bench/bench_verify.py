@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -95,6 +96,17 @@ def build(n: int) -> dict[str, bytes]:
     return files
 
 
+def ed25519_verify_cost() -> float:
+    """CPU µs of one Ed25519 verification here and now (to compare runs on a loaded machine)."""
+    k = key("reference")
+    msg = b"x" * 400
+    sig, pub = k.sign(msg), k.public_key()
+    c = time.process_time()
+    for _ in range(2000):
+        pub.verify(sig, msg)
+    return (time.process_time() - c) / 2000 * 1e6
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entries", type=int, default=100_000, help="ledger size (default 100000)")
@@ -110,16 +122,25 @@ def main() -> int:
             p = Path(args.keep) / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(data)
+    ref = ed25519_verify_cost()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with parallel_checker(args.jobs) as checker:
-        checker.submit([]).result() if checker.jobs > 1 else None  # start the pool outside the timing
+        checker.warm()  # start the worker processes outside the timing
         t = time.perf_counter()
         cpu = time.process_time()
         rep = verify_files(files, listing=list(files), check_signatures=checker, recompute_draws=False)
         dt = time.perf_counter() - t
         cpu = time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     print(f"verified {rep.size} entries in {dt:.2f} s ({dt / rep.size * 1e6:.1f} µs/entry), "
           f"main-process CPU {cpu:.2f} s, verdict {rep.verdict}, {len(rep.findings)} findings, cpus {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f}")
+    total = cpu + workers
+    print(f"CPU: main {cpu:.2f} s + signature workers {workers:.2f} s = {total:.2f} s; an Ed25519 verification "
+          f"costs {ref:.0f} µs of CPU here now (about 60 µs on an idle core): scaled to that, "
+          f"{total * 60 / ref:.1f} CPU-s, i.e. about {max(cpu * 60 / ref, total * 60 / ref / (os.cpu_count() or 1)):.1f} s "
+          f"of wall time on {os.cpu_count()} idle cores")
     for f in rep.findings[:5]:
         print("  ", f.kind, f)
     return 0 if rep.exit_code == 0 else 1

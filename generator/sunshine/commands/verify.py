@@ -89,6 +89,11 @@ class ParallelChecker:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs)
         return self._pool
 
+    def warm(self) -> None:
+        """Start the worker processes now (so that a timing does not include their start-up)."""
+        if self.jobs > 1:
+            list(self._get_pool().map(int, range(self.jobs)))
+
     def submit(self, batch):
         if self.jobs <= 1:
             return _Done(verify_mod.check_signatures_serial(batch))
