@@ -32,7 +32,7 @@ from .errors import FormatError, IntegrityError
 __all__ = [
     "DOMAIN", "MAX_ENTRY_SIZE", "ZERO_HASH", "ENTRY_TYPES", "Entry", "Finding", "KeyInfo", "LedgerState",
     "build_entry", "parse_entry", "signed_message", "verify_signature", "check_body", "blob_refs",
-    "parse_time",
+    "parse_time", "withholdable_refs",
 ]
 
 #: Domain-separation prefix of entry signatures (spec §6.2).
@@ -337,6 +337,15 @@ def check_body(type_: str, body: object, where: str = "body") -> dict:
     body = _obj(body, where)
     et.check(body, where)
     return body
+
+
+def withholdable_refs(type_: str, body: dict) -> set[str]:
+    """Blob references an entry may make before the blob is published: the outcome document of a
+    ``draw.lock``, withheld for a no-notice task until its ``draw.list_reveal`` publishes it
+    (``docs/spec/draw.md`` §9). Verifiers require it for every other task (layer 3)."""
+    if type_ == "draw.lock" and isinstance(body.get("outcome"), str):
+        return {body["outcome"]}
+    return set()
 
 
 def blob_refs(value: object) -> Iterator[str]:

@@ -30,7 +30,7 @@ from typing import Iterable, Iterator
 
 from . import checkpoint as cp_mod
 from . import merkle, note, tiles
-from .entries import Entry, LedgerState, blob_refs, build_entry, parse_entry
+from .entries import Entry, LedgerState, blob_refs, build_entry, parse_entry, withholdable_refs
 from .errors import FormatError, IntegrityError, LedgerError, PolicyError, SunshineError
 
 TILE_WIDTH = 256
@@ -301,7 +301,8 @@ class Ledger:
                     findings = self.state.apply(e)
                     if findings:
                         raise PolicyError(f"refused {type_} (entry {seq}): " + "; ".join(f.message for f in findings))
-                    missing = [r for r in blob_refs(e.body) if not self.has_blob(r)]
+                    missing = [r for r in blob_refs(e.body)
+                               if not self.has_blob(r) and r not in withholdable_refs(e.type, e.body)]
                     if missing:
                         raise PolicyError(f"refused {type_}: the body references blob(s) not stored: "
                                           f"{', '.join(missing)}", hint="store them with put_blob() first")

@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Mapping
 
 from . import checkpoint as cp_mod
 from . import merkle, note, tiles
-from .entries import ENTRY_TYPES, Entry, Finding, LedgerState, blob_refs, parse_entry
+from .entries import ENTRY_TYPES, Entry, Finding, LedgerState, blob_refs, parse_entry, withholdable_refs
 from .errors import EXIT_INTEGRITY, EXIT_OK, EXIT_POLICY, FormatError, IntegrityError, SunshineError
 
 TILE_WIDTH = 256
@@ -399,6 +399,9 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
             rel = "blob/sha256/" + ref[7:]
             data = _get(files, rel)
             if data is None:
+                if ref in withholdable_refs(e.type, e.body):
+                    seen.discard(ref)  # a no-notice outcome, published later: checked in layer 3
+                    continue
                 rep.add("integrity", 2, e.seq, f"{rel}: missing (referenced by entry {e.seq})")
             elif hashlib.sha256(data).hexdigest() != ref[7:]:
                 rep.add("integrity", 2, e.seq, f"{rel}: content does not match its hash")
@@ -517,6 +520,15 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
                 results[key] = max(have or 0, b["version"])
 
     for task, t in sorted(tracker.tasks.items()):
+        if t.lock is not None and isinstance(t.lock.body.get("outcome"), str) and not (
+                t.commit is not None and t.commit.body.get("notice") == "no_notice" and t.list_reveal is None):
+            try:  # withheld only for a no-notice task, until its list reveal (entries.withholdable_refs)
+                get_blob(t.lock.body["outcome"])
+            except IntegrityError:
+                rep.add("integrity", 3, t.lock.seq, f"task {task}: the lock's outcome document "
+                                                    f"{t.lock.body['outcome']} is not published (only a no-notice "
+                                                    "task's outcome is withheld, until its list reveal)")
+                continue
         if recompute_draws and t.lock is not None and t.commit is not None and t.randomness is not None:
             _recompute(draw_mod, ceremony, t, get_blob, rep, allow_test_chain=allow_test_chain)
         rep.tasks[task] = {"state": t.state, "commitments": t.commits, "voided": len(t.voided),
