@@ -28,7 +28,7 @@ from typing import Callable, Iterable
 
 from . import beacon, canonical, draw
 from .draw_inputs import RandomnessPlan, build_commitment
-from .errors import DrawError, FormatError, PolicyError
+from .errors import DrawError, FormatError, IntegrityError, PolicyError
 from .vocabulary import ApproverRole, ReplacementReason, TargetReplacementReason
 
 __all__ = [
@@ -466,8 +466,11 @@ class Ceremony:
             raise PolicyError(f"refused {step}: task {task} is a notified task; its list was published with the lock")
         secrets = list(secrets)
         body = draw.list_reveal_body(t.lock.body, secrets)
-        o = draw.recompute(t.commit.body, t.randomness.body, self.ledger.get_blob, list_reveal=body, opening=opening,
-                           allow_test_chain=self.allow_test_chain)
+        try:
+            o = draw.recompute(t.commit.body, t.randomness.body, self.ledger.get_blob, list_reveal=body,
+                               opening=opening, allow_test_chain=self.allow_test_chain)
+        except (DrawError, FormatError, IntegrityError) as exc:
+            raise PolicyError(f"refused {step}: {exc.message}", hint=exc.hint) from None
         doc = canonical.encode(draw.outcome_document(o))
         if draw.blob_ref(doc) != t.lock.body["outcome"]:
             raise PolicyError(f"refused {step}: with these secrets the outcome is {draw.blob_ref(doc)}, but the lock "

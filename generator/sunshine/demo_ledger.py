@@ -362,7 +362,7 @@ def _run(path: Path, ds: Dataset, keys: Keys, plans: list[_TaskPlan], seed: int,
             progress(f"task {t.id}: reveal and lock")
             r = cer.reveal(t.id, signer=keys.operator(t.lead, _now[0]), time=_now[0],
                            beacon_text=real_beacon(tp.drand_round) if tp.drand_round else None,
-                           contributions=now, withheld=held, opening=openings[t.id], store_withheld=True)
+                           contributions=now, withheld=held, opening=openings[t.id])
             selections[t.id] = list(r.outcome.selected)
             done.append(t.id)
         at(reveal_time, f"reveal {t.id}", do_reveal)
