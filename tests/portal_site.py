@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from sunshine import cli, uscc
 
 HOSTILE_NAME = '示例市<script>alert("x")</script>&"引号"\'商行'
+HOSTILE_ADDRESS = "示例路1号<script>alert(2)</script>"
 HOSTILE_NOTE = '"><img src=x onerror=alert(1)>备注'
 # A valid USCC for the hostile target (GB 32100 check character computed, not typed).
 HOSTILE_CODE = "91379902MA0000001" + uscc.check_character("91379902MA0000001")
@@ -27,7 +28,15 @@ _cache: dict[str, Path] = {}
 
 def make_data(dest: Path) -> Path:
     data = dest / "data"
-    assert cli.main(["demo-data", "--scale", "300", "--out", str(data)]) == 0
+    # directories and plans only: the results below are hand-written; the ledger tests add ledgers
+    assert cli.main(["demo-data", "--scale", "300", "--out", str(data), "--no-ledger"]) == 0
+    assert not (data / "ledger").exists()
+    shutil.rmtree(data / "results", ignore_errors=True)
+    jur = data / "jurisdiction.yaml"
+    text = jur.read_text(encoding="utf-8")
+    assert "address: 示例市明湖区示例路1号（虚构地址）" in text
+    jur.write_text(text.replace("address: 示例市明湖区示例路1号（虚构地址）", f"address: '{HOSTILE_ADDRESS}'"),
+                   encoding="utf-8")
     targets = list(csv.DictReader((data / "targets.csv").open(encoding="utf-8-sig")))
     food = [t for t in targets if t["status"] == "active" and t["kind"] in ("enterprise", "individual")
             and any(i.startswith(("F52", "H62")) for i in t["industries"].split(";"))]

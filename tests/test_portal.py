@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from portal_site import (HOSTILE_CODE, HOSTILE_NAME, HOSTILE_NOTE, all_pages, copy_data, parse, resolve,
+from portal_site import (HOSTILE_ADDRESS, HOSTILE_CODE, HOSTILE_NAME, HOSTILE_NOTE, all_pages, copy_data, parse, resolve,
                          sample_site)
 from sunshine import cli
 from sunshine.errors import BuildError, DataError
@@ -242,6 +242,10 @@ def test_hostile_data_renders_inert(site):
         assert "<script>alert" not in h and "onerror=alert" not in h.replace("&#34;&gt;&lt;img src=x onerror=alert", "")
     feed = (site / "feeds/results.xml").read_text(encoding="utf-8")
     assert "<script>" not in feed
+    # site-wide data (the footer) is escaped in Pelican's own pages as well as in the record pages
+    for rel in ("about/index.html", "index.html", "tasks/2025-01/index.html"):
+        assert HOSTILE_ADDRESS in parse(site / rel).text
+        assert "alert(2)</script>" not in (site / rel).read_text(encoding="utf-8")
     ET.fromstring(feed)  # still well-formed XML
 
 

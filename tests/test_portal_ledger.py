@@ -97,3 +97,22 @@ def test_tampered_ledger_stops_the_build(with_ledger, tmp_path, capsys):
     assert code == 4
     assert err.startswith("error: ") and "fails verification" in err and "hint: run `sunshine verify" in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.slow
+def test_portal_from_the_demo_jurisdiction_with_its_full_ledger(tmp_path):
+    """`sunshine demo-data` with its ledger (every task drawn, results signed): the build verifies it
+    and every drawn task shows its draw; the ledger page reports a clean verification."""
+    import json
+
+    data = tmp_path / "data"
+    assert cli.main(["demo-data", "--scale", "300", "--out", str(data)]) == 0
+    out = tmp_path / "output"
+    assert cli.main(["build", "--data", str(data), "--output", str(out), "--no-search", "--quiet"]) == 0
+    report = json.loads((out / "ledger/report.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "ok", report["findings"][:5]
+    assert report["tasks"]
+    for task_id in report["tasks"]:
+        t = parse(out / f"tasks/{task_id}/index.html").text
+        assert "承诺时间" in t, task_id
+    assert "尚未建立账本" not in parse(out / "ledger/index.html").text

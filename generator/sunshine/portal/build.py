@@ -234,6 +234,8 @@ def build_site(
         if "sunshine.portal" not in plugins:
             plugins.append("sunshine.portal")
         settings["PLUGINS"] = plugins
+        # Pelican's own pages render data too (the footer): autoescape whatever the settings file says.
+        settings["JINJA_ENVIRONMENT"] = {**(settings.get("JINJA_ENVIRONMENT") or {}), "autoescape": True}
         settings.update(
             OUTPUT_PATH=str(new),
             SUNSHINE_DATA=str(data),
