@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--settings",
         type=Path,
         default=None,
-        help="a Pelican settings file (default: pelicanconf.py at the repository root when present); "
-        "use publishconf.py for the published site",
+        help="a Pelican settings file (default: pelicanconf.py in the current directory, else the "
+        "repository's); use publishconf.py for the published site",
     )
     p.add_argument(
         "--content",

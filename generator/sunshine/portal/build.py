@@ -73,8 +73,11 @@ class BuildStats:
 
 
 def _default_settings_file() -> Path | None:
-    p = REPO_ROOT / "pelicanconf.py"
-    return p if p.is_file() else None
+    """``pelicanconf.py`` in the current directory (as Pelican users expect), else the repository's."""
+    for p in (Path.cwd() / "pelicanconf.py", REPO_ROOT / "pelicanconf.py"):
+        if p.is_file():
+            return p
+    return None
 
 
 def _check_output(output: Path, protected: list[Path]) -> None:
