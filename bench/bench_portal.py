@@ -215,7 +215,8 @@ def main() -> None:
     append_one_result(data)
     inc = child_build(data, site, incremental=True)
     print(f"  incremental (+1 result):  {inc['wall']:8.1f} s (load {inc['timings']['load']:.1f} s, "
-          f"render {inc['timings']['render']:.1f} s; {inc['rendered']:,} written, {inc['reused']:,} reused; "
+          f"Pelican+plugin {inc['timings']['render']:.1f} s, swap {inc['timings'].get('swap', 0):.1f} s; "
+          f"{inc['rendered']:,} written, {inc['reused']:,} reused; "
           f"CPU {inc['cpu']:.1f} s) (goal <= 10 s)")
 
     if args.search:

@@ -158,6 +158,28 @@ def run_pagefind(site: Path) -> str:
     return "indexed"
 
 
+def remove_tree(path: Path, threads: int = 8) -> None:
+    """``rm -rf`` with parallel workers: the record directories (``enterprises/<code>/`` …) are many
+    and small, and on virtualised disks each ``unlink``/``rmdir`` is a slow system call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs: list[Path] = []
+    for top in os.scandir(path):
+        if top.is_dir(follow_symlinks=False):
+            subs = list(os.scandir(top.path))
+            jobs += [Path(e.path) for e in subs if e.is_dir(follow_symlinks=False)]
+            for e in subs:
+                if not e.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(e.path)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(top.path)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(lambda p: shutil.rmtree(p, ignore_errors=True), jobs))
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def swap_into_place(new: Path, output: Path) -> None:
     """Replace *output* by *new* with two renames; the old tree is deleted afterwards."""
     if output.exists():
@@ -168,7 +190,7 @@ def swap_into_place(new: Path, output: Path) -> None:
         except OSError:
             os.rename(old, output)
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(old)
     else:
         os.rename(new, output)
 
@@ -267,9 +289,12 @@ def build_site(
             print("warning: search index skipped (--no-search): the site's search page will say so",
                   file=sys.stderr)
         os.chmod(new, 0o755)  # mkdtemp makes it 0700; a web server must be able to read it
+        t3 = time.perf_counter()
         swap_into_place(new, output)
+        stats.timings["swap"] = time.perf_counter() - t3
     except BaseException:
-        shutil.rmtree(new, ignore_errors=True)
+        if new.exists():
+            remove_tree(new)
         raise
     with contextlib.suppress(OSError):
         render.save_manifest(cache, report.get("manifest", {}))
