@@ -479,3 +479,46 @@ def test_only_a_no_notice_outcome_may_be_withheld(tmp_path, ds, keys):
     assert rep.exit_code == 4
     assert any(f"task {NOTIFIED}: the lock's outcome document {r.lock.body['outcome']} is not published" in f.message
                for f in rep.findings), rep.to_text()
+
+
+def test_verify_names_a_changed_beacon_byte_and_a_changed_ratio(tmp_path, ds, keys):
+    """A dishonest operator signs entries the ceremony would refuse: verify names what was changed."""
+    op = _op(keys, ds, NOTIFIED)
+    # one byte of the beacon's signature changed in the randomness entry
+    led = _new_ledger(tmp_path / "a", ds, keys)
+    cer = Ceremony(led, allow_test_chain=True)
+    cer.commit(ds, NOTIFIED, signer=op, time="2025-08-29T07:00:00Z", plan=RandomnessPlan(TEST_ROUND, beacon.TEST_CHAIN),
+               office_signer=keys.operator("amr", "2025-08-29T07:00:00Z"))
+    commit = cer.task_draw(NOTIFIED).commit.body
+    good = draw.make_randomness_body(commit, TEST_BEACON)
+    o = draw.recompute(commit, good, led.get_blob, allow_test_chain=True)
+    ref = led.put_blob(canonical.encode(draw.outcome_document(o)))
+    sig = json.loads(TEST_BEACON)["signature"]
+    bad_text = json.dumps({"round": TEST_ROUND, "signature": sig[:40] + ("0" if sig[40] != "0" else "1") + sig[41:]},
+                          separators=(",", ":"))
+    bad = draw.make_randomness_body(commit, bad_text)
+    led.append_batch([("draw.randomness", bad, op, "2025-09-01T03:00:00Z"),
+                      ("draw.lock", draw.lock_body(commit, bad, ref, o), op, "2025-09-01T03:00:00Z")])
+    rep = _verify(led.path, allow_test_chain=True)
+    assert rep.exit_code == 4
+    assert any(f"task {NOTIFIED}: the draw cannot be recomputed" in f.message and "beacon" in f.message
+               for f in rep.findings), rep.to_text()
+    # a ratio changed in the signed commitment (the sample count left as it was)
+    led = _new_ledger(tmp_path / "b", ds, keys)
+    cer = Ceremony(led)
+    _, bundle, now, _ = _commit(cer, ds, keys, NOTIFIED, "2025-06-09T07:00:00Z")
+    body = json.loads(json.dumps(bundle.body))
+    i = next(i for i, st in enumerate(body["strata"]) if st["size"] > st["sample"])
+    body["strata"][i]["ratio"] = "1/1"
+    cer.void(NOTIFIED, reason="x", signer=op, time="2025-06-09T07:10:00Z")
+    led.append("draw.commit", body, op, "2025-06-09T07:20:00Z")
+    honest = draw.make_randomness_body(bundle.body, None, contributions=now)
+    o = draw.recompute(bundle.body, honest, led.get_blob)
+    ref = led.put_blob(canonical.encode(draw.outcome_document(o)))
+    rnd = draw.make_randomness_body(body, None, contributions=now)
+    led.append_batch([("draw.randomness", rnd, op, "2025-06-10T02:00:00Z"),
+                      ("draw.lock", draw.lock_body(body, rnd, ref, o), op, "2025-06-10T02:00:00Z")])
+    rep = _verify(led.path)
+    assert rep.exit_code != 0
+    assert any(f"strata[{i}] ({body['strata'][i]['id']}): expected sample" in f.message for f in rep.findings), \
+        rep.to_text()
