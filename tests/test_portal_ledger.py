@@ -110,9 +110,14 @@ def test_portal_from_the_demo_jurisdiction_with_its_full_ledger(tmp_path):
     out = tmp_path / "output"
     assert cli.main(["build", "--data", str(data), "--output", str(out), "--no-search", "--quiet"]) == 0
     report = json.loads((out / "ledger/report.json").read_text(encoding="utf-8"))
-    assert report["verdict"] == "ok", report["findings"][:5]
+    # intact; the demo publishes some results late on purpose, which are rule findings (shown, not fatal)
+    assert report["verdict"] in ("ok", "policy"), report["findings"][:5]
+    assert all(f["kind"] == "policy" for f in report["findings"])
     assert report["tasks"]
     for task_id in report["tasks"]:
         t = parse(out / f"tasks/{task_id}/index.html").text
         assert "承诺时间" in t, task_id
-    assert "尚未建立账本" not in parse(out / "ledger/index.html").text
+    ledger_page = parse(out / "ledger/index.html").text
+    assert "尚未建立账本" not in ledger_page
+    if report["findings"]:
+        assert "规则问题" in ledger_page

@@ -148,6 +148,7 @@ def _view(path: Path, ds: model.Dataset) -> dict:
                          "valid": f"{k.get('valid_from') or ''} 起" + (f"，至 {k['valid_until']}" if k.get("valid_until") else "")})
     published = {rel: files[rel] for rel in listing}
     head = {"origin": rep.origin or led.origin, "size": rep.size, "root": rep.root,
+            "log_key": summary.get("log_key", "") if isinstance(summary, dict) else "",
             "checkpoint": led.checkpoint_bytes().decode("utf-8"), "keys": keys,
             "verdict": rep.verdict, "findings": [str(f) for f in rep.findings][:50],
             "downloads": [{"url": LOG_PREFIX + "checkpoint", "title": "最新检查点（checkpoint，C2SP signed note）"},
