@@ -1,6 +1,7 @@
 // The verifier in a real browser: headless Chromium loads the ES modules (and the vendored noble files)
 // from a local HTTP server on 127.0.0.1 and runs verifyTask over a ledger built by the Python side, the
-// draw-v1.json "joint" case, and Ed25519/SHA-256 on the browser's WebCrypto and on the noble fallback.
+// draw-v1.json "joint" case, and Ed25519/SHA-256 on the browser's WebCrypto and on the noble fallback;
+// ui.js renders the result (and renders hostile text as text).
 // Skipped when chromium or the virtualenv is missing (.ci/run installs Debian's chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,9 +15,10 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const skip = PYTHON_MISSING || (!CHROMIUM && 'no chromium');
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>pending</title><pre id="out"></pre>
+const PAGE = `<!doctype html><meta charset="utf-8"><title>pending</title><div id="report"></div><div id="hostile"></div><pre id="out"></pre>
 <script type="module">
 import { verifyTask, recompute, outcomeDocument } from '/js/verify/index.js';
+import { createReport } from '/js/verify/ui.js';
 import { setHashBackend } from '/js/verify/hash.js';
 import { setEd25519Backend, ed25519Backend, verifyEd25519 } from '/js/verify/ed25519.js';
 import { fromHex, toHex } from '/js/verify/bytes.js';
@@ -31,8 +33,15 @@ try {
   setEd25519Backend('noble');
   out.rfc8032.push(await verifyEd25519(pk, Uint8Array.of(0x72), sig));
   setEd25519Backend('auto');
-  const r = await verifyTask('/site/honest/ledger/log/', '2026-07');
+  const ui = createReport(document.getElementById('report'));
+  const r = await verifyTask('/site/honest/ledger/log/', '2026-07', { onStep: ui.step });
+  ui.done(r);
   out.honest = { ok: r.ok, steps: r.steps.map((s) => [s.id, s.ok]) };
+  out.ui = { items: document.querySelectorAll('#report li.verify-step').length, ok: document.querySelectorAll('#report li.is-ok').length,
+    summary: document.querySelector('#report .verify-summary').textContent };
+  const h = createReport(document.getElementById('hostile'));
+  h.step({ id: 'x', label_zh: '<b>x</b>', ok: false, detail_zh: '<img src=x onerror="window.pwned=1">', detail: '<script>window.pwned=1<\\/script>' });
+  out.hostile = { img: !!document.querySelector('#hostile img, #hostile b, #hostile script'), text: document.getElementById('hostile').textContent, pwned: !!window.pwned };
   const f = await verifyTask('site/forged/ledger/log/', '2026-07');
   out.forged = { ok: f.ok, failed: f.steps.filter((s) => s.ok === false).map((s) => [s.id, s.detail_zh]) };
   setHashBackend('noble');
@@ -46,11 +55,14 @@ try {
 }
 document.getElementById('out').textContent = JSON.stringify(out);
 document.title = 'done';
+await fetch('/result', { method: 'POST', body: JSON.stringify(out) });
 </script>`;
 
 let OUT;
 let server;
 let port;
+let gotResult;
+const result = new Promise((resolve) => { gotResult = resolve; });
 before(async () => {
   if (skip) return;
   OUT = buildLedgers(['honest', 'forged']);
@@ -59,6 +71,12 @@ before(async () => {
     const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let file = null;
     if (url === '/test.html') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); return res.end(PAGE); }
+    if (url === '/result' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => { res.writeHead(204); res.end(); gotResult(JSON.parse(body)); });
+      return undefined;
+    }
     if (url.startsWith('/js/')) file = path.join(ROOT, 'theme/static', url);
     else if (url.startsWith('/site/')) file = path.join(OUT, url.slice(6));
     else if (url === '/vectors/draw-v1.json') file = path.join(ROOT, 'tests/vectors/draw-v1.json');
@@ -74,24 +92,27 @@ after(() => {
   if (OUT) rmSync(OUT, { recursive: true, force: true });
 });
 
-function dumpDom(url) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-      '--no-first-run', '--virtual-time-budget=120000', '--dump-dom', url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error('chromium timed out\n' + err.slice(-2000))); }, 90000);
-    p.on('close', () => { clearTimeout(timer); resolve({ out, err }); });
-  });
+// Opens the page in headless Chromium and waits (in real time, however slow the machine) for the page to
+// POST its result; then stops the browser.
+async function runPage(url) {
+  const p = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+    '--no-first-run', '--enable-logging=stderr', '--v=0', '--virtual-time-budget=600000', '--dump-dom',
+    '--user-data-dir=' + path.join(OUT, 'chromium-profile'), url], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (d) => { err = (err + String(d).split('\n').filter((l) => /CONSOLE|Uncaught/.test(l)).join('\n')).slice(-4000); });
+  p.on('close', (code) => { err += `\n(chromium exited with ${code})`; });
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no result from Chromium within 150 s\n' + err)), 150000); });
+  try {
+    return await Promise.race([result, timeout]);
+  } finally {
+    clearTimeout(timer);
+    p.kill('SIGKILL');
+  }
 }
 
-test('headless Chromium: verifyTask, the draw vectors and both crypto backends', { skip, timeout: 100000 }, async () => {
-  const { out, err } = await dumpDom(`http://127.0.0.1:${port}/test.html`);
-  const m = /<pre id="out">([\s\S]*?)<\/pre>/.exec(out);
-  assert.ok(m && m[1], `no result in the page\n${out.slice(0, 500)}\n${err.slice(-1500)}`);
-  const r = JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>'));
+test('headless Chromium: verifyTask, the draw vectors and both crypto backends', { skip, timeout: 170000 }, async () => {
+  const r = await runPage(`http://127.0.0.1:${port}/test.html`);
   assert.equal(r.error, undefined, r.error);
   assert.equal(r.secure, true); // 127.0.0.1 is a secure context: WebCrypto is available
   assert.deepEqual(r.rfc8032, [true, true]);
@@ -100,4 +121,10 @@ test('headless Chromium: verifyTask, the draw vectors and both crypto backends',
   assert.equal(r.forged.failed[0][0], 'draw');
   assert.match(r.forged.failed[0][1], /结果与锁定记录不一致/);
   assert.equal(r.joint, true);
+  assert.equal(r.ui.items, 12);
+  assert.equal(r.ui.ok, r.honest.steps.filter(([, ok]) => ok === true).length);
+  assert.equal(r.ui.summary, '任务 2026-07 的抽取结果经独立重算验证无误。');
+  assert.equal(r.hostile.img, false);
+  assert.equal(r.hostile.pwned, false);
+  assert.match(r.hostile.text, /<img src=x onerror/);
 });
