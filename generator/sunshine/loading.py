@@ -374,12 +374,6 @@ def _origin(v: Any) -> str:
     return s
 
 
-def _mapping(v: Any) -> dict:
-    if not isinstance(v, dict):
-        raise ValueError(f"expected a mapping, got {_show(v)}")
-    return v
-
-
 # --------------------------------------------------------------------------- YAML reading
 
 
@@ -1228,6 +1222,16 @@ def _fast_constructor(cls: type) -> Callable[..., Any]:
         return cls
     setters = [cls.__dict__[n].__set__ for n in names]
     new = object.__new__
+    if len(names) == 9:  # unrolled for model.Target
+        s0, s1, s2, s3, s4, s5, s6, s7, s8 = setters
+
+        def make9(a, b, c, d, e, f, g, h, i):
+            obj = new(cls)
+            s0(obj, a); s1(obj, b); s2(obj, c); s3(obj, d); s4(obj, e)  # noqa: E702
+            s5(obj, f); s6(obj, g); s7(obj, h); s8(obj, i)  # noqa: E702
+            return obj
+
+        return make9
 
     def make(*values: Any) -> Any:
         obj = new(cls)
@@ -1235,15 +1239,6 @@ def _fast_constructor(cls: type) -> Callable[..., Any]:
             setter(obj, v)
         return obj
 
-    if len(names) == 9:  # unrolled for model.Target
-
-        def make(a, b, c, d, e, f, g, h, i):  # type: ignore[no-redef]
-            obj = new(cls)
-            s0(obj, a); s1(obj, b); s2(obj, c); s3(obj, d); s4(obj, e)  # noqa: E702
-            s5(obj, f); s6(obj, g); s7(obj, h); s8(obj, i)  # noqa: E702
-            return obj
-
-        s0, s1, s2, s3, s4, s5, s6, s7, s8 = setters
     return make
 
 
