@@ -453,3 +453,34 @@ def test_make_results_rejects_unknown_tasks_and_targets(sample):
         demo.make_results(sample, {"1999-01": []}, seed=1)
     with pytest.raises(ValueError, match="expected codes of the target directory"):
         demo.make_results(sample, {"2025-01": ["91379902NOPE00000X"]}, seed=1)
+
+
+# --------------------------------------------------------------------------- writing (model → files)
+
+
+def test_ratio_formatting_round_trips_through_the_loader():
+    from fractions import Fraction
+
+    for r, text in [(Fraction(1, 20), "5%"), (Fraction(1, 5), "20%"), (Fraction(1, 200), "1/200"), (Fraction(1, 3), "1/3")]:
+        assert writing.format_ratio(r) == text
+        assert loading.parse_ratio(text) == r
+
+
+def test_tricky_names_survive_the_csv_writer_and_the_loader(sample_dir, tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(sample_dir, d)
+    base = loading.load_dataset(d)
+    names = ['示例市"金盾"安防有限公司', "示例市甲,乙商贸有限公司", "示例市（北区）丙店", "=1+1示例店", " 示例市空格店"]
+    extra = []
+    for n, name in enumerate(names):
+        first17 = f"9137990250{n:07d}"
+        extra.append(base.targets[0].__class__(
+            first17 + uscc.check_character(first17), name, TargetKind.ENTERPRISE, "379902", ("F5212", "H6210"),
+            RegistrationStatus.ACTIVE, frozenset({TargetFlag.ABNORMAL, TargetFlag.COMPLAINTS}), CreditClass.C,
+            date(2020, 2, 29)))
+    writing.write_csv(str(d / "targets.csv"), writing.TARGET_COLUMNS, (writing.target_row(t) for t in (*base.targets, *extra)))
+    v = loading.validate_directory(d)
+    assert v.errors == []
+    loaded = {t.code: t for t in v.dataset.targets}
+    for t in extra:  # quotes, commas, brackets, a leading "=" and a leading space: all kept exactly
+        assert loaded[t.code] == t
