@@ -87,10 +87,17 @@ def _view(path: Path, ds: model.Dataset) -> dict:
                 d["strata"] = {s.get("id"): {"size": s.get("size"), "sample": s.get("sample"), "label": s.get("label")}
                                for s in (b.get("strata") if isinstance(b.get("strata"), list) else [])
                                if isinstance(s, dict)}
-                d["randomness"] = f"drand quicknet 第{_dig(b, 'randomness', 'drand', 'round') or '?'}轮（承诺时尚未产生）"
+                if _dig(b, "randomness", "drand") is None:  # docs/spec/draw.md §3.5: no public beacon
+                    n = len(_dig(b, "randomness", "contributions") or [])
+                    d["randomness"] = f"未使用公共随机信标（drand）：由{n}个部门事先承诺的随机数贡献生成"
+                else:
+                    d["randomness"] = f"drand quicknet 第{_dig(b, 'randomness', 'drand', 'round') or '?'}轮（承诺时尚未产生）"
             elif e.type == "draw.randomness":
-                d["randomness"] = (f"drand quicknet 第{_dig(b, 'drand', 'round') or '?'}轮，"
-                                   f"信标原文已记入账本第{e.seq}条")
+                if b.get("drand") is None:
+                    d["randomness"] = f"未使用公共随机信标（drand）：各部门的随机数贡献已于账本第{e.seq}条公开"
+                else:
+                    d["randomness"] = (f"drand quicknet 第{_dig(b, 'drand', 'round') or '?'}轮，"
+                                       f"信标原文已记入账本第{e.seq}条")
             elif e.type in ("draw.lock", "draw.list_reveal"):
                 if e.type == "draw.lock":
                     d.update(locked=True, lock_seq=e.seq, lock_time=e.time, lock_url=_entry_url(e.seq, len(entries)))
