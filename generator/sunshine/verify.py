@@ -371,6 +371,23 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
     rep.layers_run.append(2)
     state = LedgerState(rep.origin)
     entries: list[Entry] = []
+    # Cheap first: every stored blob must hash to its name (even one no entry references).
+    unreferenced: list[str] = []
+    if listing is not None:
+        for rel in sorted(listing):
+            if not rel.startswith("blob/"):
+                continue
+            m = _BLOB_PATH.match(rel)
+            if not m:
+                rep.notices.append(f"{rel}: not a blob path; ignored")
+                continue
+            data = _get(files, rel)
+            if data is not None and hashlib.sha256(data).hexdigest() != m.group(1):
+                rep.add("integrity", 2, None, f"{rel}: content does not match its hash")
+            elif data is not None:
+                unreferenced.append(m.group(1))
+        if not rep.integrity_ok:
+            raise _Stop()
     submit = getattr(check_signatures, "submit", None)  # a parallel checker takes batches as they come
     submitted: list[tuple[list, object]] = []
     for seq, raw in enumerate(raws):
@@ -405,21 +422,9 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
                 rep.add("integrity", 2, e.seq, f"{rel}: missing (referenced by entry {e.seq})")
             elif hashlib.sha256(data).hexdigest() != ref[7:]:
                 rep.add("integrity", 2, e.seq, f"{rel}: content does not match its hash")
-    if listing is not None:
-        for rel in sorted(listing):
-            if not rel.startswith("blob/"):
-                continue
-            m = _BLOB_PATH.match(rel)
-            if not m:
-                rep.notices.append(f"{rel}: not a blob path; ignored")
-                continue
-            if "sha256:" + m.group(1) in seen:
-                continue
-            data = _get(files, rel)
-            if data is not None and hashlib.sha256(data).hexdigest() != m.group(1):
-                rep.add("integrity", 2, None, f"{rel}: content does not match its hash")
-            elif data is not None:
-                rep.notices.append(f"{rel}: a blob no entry references (left by an interrupted append?)")
+    for hexdigest in unreferenced:
+        if "sha256:" + hexdigest not in seen:
+            rep.notices.append(f"blob/sha256/{hexdigest}: a blob no entry references (left by an interrupted append?)")
     if not rep.integrity_ok:
         raise _Stop()
     batches = [(batch, fut.result) for batch, fut in submitted]
