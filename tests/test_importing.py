@@ -465,3 +465,36 @@ def test_a_crash_while_writing_leaves_the_data_directory_untouched(data, monkeyp
     monkeypatch.setattr(writing, "write_text", real)
     assert importing.apply_import(plan, str(data)) == ["results/2025.csv", "results/2026.csv"]
     assert len(loading.load_dataset(data).results) == 2
+
+
+def test_unreadable_export_and_unwritable_data_give_errors_not_tracebacks(data, tmp_path, capsys, monkeypatch):
+    import os
+
+    f = FIXTURES / "targets-utf8-bom.csv"
+    locked = tmp_path / "locked.csv"
+    shutil.copy(f, locked)
+    real_open = open
+
+    def deny(path, *a, **kw):
+        if str(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **kw)
+
+    monkeypatch.setattr("builtins.open", deny)
+    assert cli.main(["import", "targets", str(locked), "--data", str(data)]) == 1
+    assert f"error: {locked}: cannot read it: Permission denied" in capsys.readouterr().err
+    monkeypatch.undo()
+
+    real_replace = os.replace
+
+    def full(src, dst):
+        raise OSError(28, "No space left on device", str(dst))
+
+    monkeypatch.setattr(os, "replace", full)
+    before = (data / "targets.csv").read_bytes()
+    assert cli.main(["import", "targets", str(f), "--data", str(data), "--apply"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write: No space left on device" in err and "Traceback" not in err
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (data / "targets.csv").read_bytes() == before
+    assert not (data / "targets.csv.tmp").exists()

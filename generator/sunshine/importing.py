@@ -660,8 +660,22 @@ def apply_import(plan: ImportPlan, data_dir: str) -> list[str]:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    done: list[str] = []
+    try:
+        for tmp, path in staged:
+            os.replace(tmp, path)
+            done.append(path)
+    except OSError as exc:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        if not done:
+            raise
+        raise SunshineError(
+            f"{exc.filename or data_dir}: cannot write: {exc.strerror or exc}; already replaced: "
+            f"{', '.join(os.path.relpath(p, data_dir) for p in done)}",
+            hint="fix the cause and run the same import again: it adds only what is still missing",
+        ) from None
     for d in sorted({os.path.dirname(os.path.abspath(p)) for _, p in staged}):
         writing.fsync_dir(d)
     return sorted(plan.files)

@@ -36,8 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import importing
+    from ..errors import SunshineError
 
-    plan = importing.plan_import(args.kind, args.file, args.data, sheet=args.sheet, encoding=args.encoding)
+    try:
+        plan = importing.plan_import(args.kind, args.file, args.data, sheet=args.sheet, encoding=args.encoding)
+    except OSError as exc:
+        raise SunshineError(f"{exc.filename or args.file}: cannot read it: {exc.strerror or exc}") from None
     print(plan.report())
     if not plan.changes:
         print("nothing to change")
@@ -46,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
         files = ", ".join(sorted(plan.files))
         print(f"dry run: nothing written; run again with --apply to write {files}")
         return 0
-    written = importing.apply_import(plan, args.data)
+    try:
+        written = importing.apply_import(plan, args.data)
+    except OSError as exc:
+        raise SunshineError(
+            f"{exc.filename or args.data}: cannot write: {exc.strerror or exc}; nothing was changed",
+        ) from None
     print(f"wrote {', '.join(f'{args.data}/{w}' for w in written)}")
     return 0
