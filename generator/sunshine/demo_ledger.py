@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from . import beacon, canonical, demo, draw, note, writing
 from .ceremony import Ceremony, current_selection
-from .draw_inputs import RandomnessPlan
+from .draw_inputs import RandomnessPlan, build_commitment
 from .keys import SigningIdentity, write_key_file
 from .model import Dataset, Result, Task
 from .vocabulary import ApproverRole
@@ -255,6 +255,45 @@ def build(out: str | Path, ds: Dataset, seed: int = demo.DEFAULT_SEED, *, progre
 
     size = Ledger.open(out / "ledger").size
     return {"entries": size, "results": len(results), "files": written, "tasks": len(selections)}
+
+
+def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None] = lambda m: None) -> dict[str, list[str]]:
+    """Selections for ``demo-data --no-ledger`` (benchmark-scale data): a documented STAND-IN.
+
+    The same commitments (pool, exclusions with the annual cap, strata, sample counts) and the same
+    ticket order as the ceremony, seeded from the demo contributions, but no ledger, no drand and no
+    inspector matching (which a real draw of that size is the benchmark's business). The results made
+    from these selections are marked as stand-ins in the data README.
+    """
+    selections: dict[str, list[str]] = {}
+    done: list[str] = []
+    for tp in _task_plans(ds):
+        t = tp.task
+        plan, now, held = _randomness_plan(seed, _TaskPlan(t, None, 1), 0)
+        cap = replace(ds, results=tuple(
+            Result(task=d, target=code, department=ds.task(d).lead, items=(), inspection_end=ds.task(d).start,
+                   entered=ds.task(d).start, published=ds.task(d).start, approver_role=ApproverRole.DEPUTY_HEAD)
+            for d in done for code in selections[d])) if done else ds
+        bundle = build_commitment(cap, t, plan, as_of=t.draw_date, sealing_key=sealing_key(seed, t.id))
+        c = draw.load_commitment(bundle.body, bundle.blobs.__getitem__)
+        lr = {"contributions": [{"department": d, "secret": x.hex()} for d, x in held]} if held else None
+        values = draw.load_randomness(c, draw.make_randomness_body(bundle.body, None, contributions=now), list_reveal=lr)
+        assignment = draw.open_sealed(c, bundle.opening) if c.sealed else c.members
+        strata = draw.select(draw.seed(c.body, values), assignment, c.strata)
+        selections[t.id] = [lb for s in strata for lb in s.selected]
+        done.append(t.id)
+        progress(f"task {t.id}: {len(selections[t.id])} targets (stand-in selection)")
+    return selections
+
+
+STANDIN_NOTE = """
+## Results: STAND-IN selections (`--no-ledger`)
+
+This directory was written with `sunshine demo-data --no-ledger`: there is **no ledger**, and the results
+in `results/` belong to **stand-in selections** (`sunshine.demo_ledger.standin_selections`: the real
+commitments and ticket order, seeded from the demo seed, without drand, inspector matching or any signed
+entry). They exist to give benchmark-scale data realistic results; nothing here is a verifiable draw.
+"""
 
 
 def _run(path: Path, ds: Dataset, keys: Keys, plans: list[_TaskPlan], seed: int, *, results,
