@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-ledger",
         action="store_true",
-        help="write only the directories and plans: no ledger, no demo keys, no results (for benchmark-scale data)",
+        help="no ledger and no demo keys (for benchmark-scale data); results/ then come from STAND-IN selections "
+        "(same commitments and ticket order, no drand, no matching, nothing signed), marked as such in the README",
     )
     p.set_defaults(func=run)
 
@@ -89,6 +90,17 @@ def run(args: argparse.Namespace) -> int:
             f"in {time.perf_counter() - started:.1f} s"
         )
         return 0
+    from .. import demo_ledger, loading
+
+    started = time.perf_counter()
+    ds = loading.load_dataset(args.out)
+    sel = demo_ledger.standin_selections(ds, opts.seed, progress=lambda m: print(f"… {m}", file=sys.stderr, flush=True))
+    results = demo.make_results(ds, sel, opts.seed, until=demo_ledger.AS_OF)
+    files = demo.write_results(args.out, ds, results)
+    with open(f"{args.out}/README.md", "a", encoding="utf-8") as f:
+        f.write(demo_ledger.STANDIN_NOTE)
+    print(f"wrote {len(results)} results of STAND-IN selections (no ledger) in {', '.join(files)} "
+          f"in {time.perf_counter() - started:.1f} s")
     if summary.kept:
         kept = ", ".join(f"{n}/" for n in summary.kept)
         print(
