@@ -49,7 +49,7 @@ def test_every_page_type_exists(site):
                 "plans/2025/index.html", "plans/2026/index.html", "tasks/index.html", "tasks/2025-01/index.html",
                 "results/index.html", "results/tasks/2025-01/index.html", "results/2025-04/index.html",
                 "enterprises/index.html", f"enterprises/{HOSTILE_CODE}/index.html", "stats/index.html",
-                "ledger/index.html", "data/index.html", "search/index.html", "about/index.html",
+                "ledger/index.html", "verify/index.html", "data/index.html", "search/index.html", "about/index.html",
                 "policy/index.html", "how-to-verify/index.html", "privacy/index.html",
                 "feeds/results.xml", "feeds/tasks.xml", "sitemap.xml", "robots.txt",
                 "data/datapackage.json", "theme/css/site.css", "pagefind/pagefind.js"]:

@@ -25,7 +25,7 @@ PREFIX = "/sub/portal/"
 PAGE_TYPES = [
     "", "items/", "items/amr/", "plans/", "plans/2025/", "tasks/", "tasks/2025-01/", "results/",
     "results/tasks/2025-01/", "results/2025-04/", f"enterprises/{HOSTILE_CODE}/", "enterprises/", "stats/",
-    "ledger/", "data/", "search/", "about/", "policy/", "how-to-verify/", "privacy/", "404.html",
+    "ledger/", "verify/", "data/", "search/", "about/", "policy/", "how-to-verify/", "privacy/", "404.html",
 ]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
@@ -221,3 +221,65 @@ def test_pages_work_without_javascript(server, browser):
         assert pg.locator("noscript").count() == 1
     finally:
         ctx.close()
+
+
+@pytest.fixture(scope="module")
+def ledger_server(tmp_path_factory):
+    """A site built with a signed ledger (tests/ledger_fixture.py), served like `server`."""
+    ledger_fixture = pytest.importorskip("ledger_fixture")
+    from portal_site import copy_data
+    from sunshine.portal.build import build_site
+
+    sample_site(tmp_path_factory)
+    base = tmp_path_factory.mktemp("browser-ledger")
+    data = copy_data(base)
+    ledger_fixture.build_sample_ledger(data / "ledger")
+    site = base / "output"
+    build_site(data, site, search=False, quiet=True)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}{PREFIX}", site
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_in_browser_verification_of_a_drawn_task(ledger_server, page):
+    import json
+
+    url, site = ledger_server
+    task = next(iter(json.loads((site / "ledger/report.json").read_text(encoding="utf-8"))["tasks"]))
+    page.goto(url + "verify/")
+    assert not _axe(page)
+    page.select_option("#verify-task", task)
+    page.click("#verify button")
+    page.wait_for_function("document.getElementById('verify-status').textContent.startsWith('验证')",
+                           timeout=90000)
+    assert page.locator("#verify-status").inner_text().startswith("验证通过")
+    steps = page.locator("#verify-steps li")
+    assert steps.count() >= 10
+    assert page.locator("#verify-steps .step-fail").count() == 0
+    assert "重新计算抽取结果：通过" in page.locator("#verify-steps").inner_text()
+    assert page.errors == []
+
+
+def test_in_browser_verification_detects_a_tampered_blob(ledger_server, page):
+    import json
+
+    url, site = ledger_server
+    report = json.loads((site / "ledger/report.json").read_text(encoding="utf-8"))
+    task = next(iter(report["tasks"]))
+    blobs = sorted((site / "ledger/log/blob/sha256").iterdir())
+    originals = {b: b.read_bytes() for b in blobs}
+    try:
+        for b in blobs:  # every blob altered: the commitment's pool list no longer matches its hash
+            b.write_bytes(originals[b] + b" ")
+        page.goto(url + "verify/")
+        page.select_option("#verify-task", task)
+        page.click("#verify button")
+        page.wait_for_function("document.getElementById('verify-status').textContent.startsWith('验证')",
+                               timeout=90000)
+        assert page.locator("#verify-status").inner_text().startswith("验证未通过")
+        assert page.locator("#verify-steps .step-fail").count() == 1
+    finally:
+        for b, data in originals.items():
+            b.write_bytes(data)

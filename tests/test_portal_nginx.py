@@ -24,7 +24,7 @@ PREFIX = "/sub/portal/"
 PAGE_TYPES = [
     "", "items/", "items/amr/", "plans/", "plans/2025/", "tasks/", "tasks/2025-01/", "results/",
     "results/tasks/2025-01/", "results/2025-04/", f"enterprises/{HOSTILE_CODE}/", "enterprises/", "stats/",
-    "ledger/", "data/", "search/", "about/", "policy/", "how-to-verify/", "privacy/",
+    "ledger/", "verify/", "data/", "search/", "about/", "policy/", "how-to-verify/", "privacy/",
 ]
 
 CONF = """

@@ -113,6 +113,12 @@ class PortalGenerator(Generator):
         pages.append(views.Page(path="data/index.html", template="data.html",
                                 ctx={"downloads": opendata.listing(self.downloads)},
                                 title="开放数据", section="data"))
+        drawn = sorted(draws) if ledger else []
+        pages.append(views.Page(path="verify/index.html", template="verify.html",
+                                ctx={"tasks": [{"id": t, "name": ix.tasks[t].name if t in ix.tasks else t}
+                                               for t in drawn],
+                                     "origin": ds.jurisdiction.origin},
+                                title="在浏览器中验证", section="ledger"))
         pages.append(views.Page(path="search/index.html", template="search.html",
                                 ctx={}, title="全文搜索", section="search"))
         pages.append(views.Page(path="404.html", template="404.html", ctx={}, title="页面不存在"))
