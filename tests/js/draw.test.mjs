@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import {
   loadCommitment, loadRandomness, computeDraw, recompute, salt, ikm, seed, ticketOf, outcomeDocument, blobRef,
-  compareWithLock, bodyHash, sampleSize, parseRatio, decodeLabels, explainTarget, DrawError,
+  compareWithLock, bodyHash, sampleSize, parseRatio, decodeLabels, explainTarget, checkSealedOutcome, DrawError,
 } from '../../theme/static/js/verify/draw.js';
 import { Stream, Ranking, MatchError } from '../../theme/static/js/verify/matching.js';
 import { Expander } from '../../theme/static/js/verify/expander.js';
@@ -184,4 +184,30 @@ test('explainTarget: ticket, rank and cut-off agree with the vectors (case joint
     });
   }
   assert.equal(explainTarget(o, 'NOT-IN-POOL'), null);
+});
+
+test('sealed case without the opening: the public checks hold, and a forged outcome is named', async () => {
+  const c = CASES.sealed;
+  const com = await loadCommitment(c.commit, blobsOf(c));
+  const values = await loadRandomness(com, c.randomness, opts(c));
+  const check = async (doc, lock = c.expected.lock) => {
+    const bytes = encodeCanonical(doc);
+    const ref = await blobRef(bytes);
+    return (await checkSealedOutcome(com, values, { ...lock, outcome: ref }, blobsOf(c, { [ref]: bytes }))).diffs;
+  };
+  assert.deepEqual(await check(c.expected.outcome), []);
+  const outsider = com.labels.find((lb) => !c.expected.outcome.selected.includes(lb));
+  const swapped = structuredClone(c.expected.outcome);
+  swapped.selected[0] = outsider;
+  const d1 = await check(swapped);
+  assert.ok(d1.length > 0);
+  const reseeded = structuredClone(c.expected.outcome);
+  reseeded.seed = '0'.repeat(64);
+  assert.ok((await check(reseeded)).includes('锁定记录中的种子与由承诺和随机数推导出的种子不同'));
+  const teamChanged = structuredClone(c.expected.outcome);
+  teamChanged.teams[0].leader = teamChanged.teams[0].officers[1] || 'X';
+  assert.ok((await check(teamChanged)).some((d) => d.includes('检查组')));
+  const leaked = structuredClone(c.expected.outcome);
+  leaked.strata[0].selected = [];
+  assert.ok((await check(leaked)).some((d) => d.includes('封存分层不应公布分层名单')));
 });

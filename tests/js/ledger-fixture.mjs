@@ -5,6 +5,7 @@
 // Variants: "honest" (draw-v1.json cases "single", test chain, and "joint", real quicknet round 32000000),
 // "forged" (the joint task's lock names a validly stored but wrong outcome: one selected target swapped
 // with the head of its queue), "late" (the single task's commitment recorded after its drand round),
+// "sealed" (draw-v1.json case "sealed", task 2025-03, instead of "single"),
 // "replaced" (the joint task then replaces a target and an inspector as designated) and "badreplace"
 // (the target replacement skips the designated queue entry), "badwitness" (the recorded witness
 // cosignature is damaged). Every variant registers a witness key and records its cosignature of the
@@ -70,13 +71,15 @@ def build(variant):
     op = ids["amr-op"]
     led.append("plan.publish", {"year": 2025, "version": 1, "published": "2025-02-28",
                                 "tasks": [{"id": "2025-02", "lead": "amr", "participants": []},
+                                          {"id": "2025-03", "lead": "amr", "participants": []},
                                           {"id": "2026-07", "lead": "amr", "participants": ["health"]}]},
                op, "2025-02-28T01:00:00Z")
     times = {"single": ("2025-04-09T08:00:00Z", "2025-04-10T02:05:00Z", "2025-04-10T02:10:00Z"),
              "joint": ("2026-09-07T01:00:00Z", "2026-09-07T18:00:00Z", "2026-09-07T18:05:00Z")}
     if variant == "late":
         times["single"] = ("2025-04-10T03:00:00Z", "2025-04-10T03:05:00Z", "2025-04-10T03:10:00Z")
-    for name in ("single", "joint"):
+    times["sealed"] = times["single"]
+    for name in ("sealed" if variant == "sealed" else "single", "joint"):
         c = cases[name]
         for ref, text in c["blobs"].items():
             assert led.put_blob(text.encode("utf-8")) == ref
@@ -94,7 +97,7 @@ def build(variant):
         led.append("draw.lock", lock, op, t2)
         if variant in ("replaced", "badreplace") and name == "joint":
             add_replacements(led, ids, c, lock, bad=variant == "badreplace")
-        if name == "single":
+        if name in ("single", "sealed"):
             # a witness cosigns the checkpoint as it stands; the office records it
             text = note.parse_note(led.checkpoint_bytes()).text
             line = note.cosign(text, witness, 1744333200).line()

@@ -13,7 +13,7 @@ const skip = PYTHON_MISSING;
 
 let OUT;
 before(() => {
-  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late', 'replaced', 'badreplace', 'badwitness']);
+  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late', 'replaced', 'badreplace', 'badwitness', 'sealed']);
 });
 after(() => { if (OUT) rmSync(OUT, { recursive: true, force: true }); });
 
@@ -154,4 +154,19 @@ test('a damaged witness cosignature is tamper evidence', { skip }, async () => {
   assert.equal(firstFailure(r).id, 'witness');
   assert.match(firstFailure(r).detail, /invalid cosignature for witness key witness\.example\/audit/);
   assert.equal(firstFailure(r).detail_zh, '见证方 witness.example/audit 的签名无法验证：见证记录被改动过。');
+});
+
+test('sealed strata: the public checks pass with a warning; with the opening file the draw is recomputed in full', { skip }, async () => {
+  const r = await verifyTask(logUrl('sealed'), '2025-03', { fetch: host('sealed'), allowTestChain: true });
+  assert.equal(r.ok, true, JSON.stringify(r.steps, null, 1));
+  assert.match(stepsOf(r).draw.detail_zh, /^分层已封存：种子、各层抽取数与入选分界、\d+ 个入选对象的签值和检查组均已核对/);
+  assert.ok(r.warnings.some((w) => w.includes('分层名单已封存')));
+  const vec = JSON.parse(readFileSync(new URL('../vectors/draw-v1.json', import.meta.url), 'utf8')).cases.find((c) => c.name === 'sealed');
+  const full = await verifyTask(logUrl('sealed'), '2025-03', { fetch: host('sealed'), allowTestChain: true, opening: vec.opening });
+  assert.equal(full.ok, true);
+  assert.match(stepsOf(full).draw.detail_zh, /^凭开启文件完整重算，重算结果与锁定记录完全一致：抽中 \d+ 户/);
+  const wrong = structuredClone(vec.opening);
+  wrong.members[0].nonce = '0'.repeat(64);
+  const bad = await verifyTask(logUrl('sealed'), '2025-03', { fetch: host('sealed'), allowTestChain: true, opening: wrong });
+  assert.equal(firstFailure(bad).id, 'draw');
 });

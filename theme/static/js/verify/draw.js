@@ -624,3 +624,77 @@ export function explainTarget(o, label) {
   }
   return null;
 }
+
+/**
+ * What the public can check of a draw with sealed strata (docs/spec/draw.md §8), without the opening
+ * file: the seed; the strata's sizes, sample counts and cut-offs against the commitment; the number of
+ * selected targets; that every selected target is in the pool and has, in some stratum, a ticket not
+ * above that stratum's cut-off; that each stratum's cut-off is reached by at least `sample` selected
+ * targets; and the inspector teams, recomputed from the published order. Returns {diffs (plain Chinese),
+ * selected}. A full recomputation needs the opening file (recompute(…, {opening})).
+ */
+export async function checkSealedOutcome(c, values, lock, getBlob) {
+  const diffs = [];
+  const prk = await seed(c.body, values);
+  let doc;
+  try {
+    doc = decodeCanonical(await fetchBlob(getBlob, lock.outcome, 'draw.lock.outcome'), 'draw.lock.outcome');
+  } catch (e) {
+    return { diffs: [`无法读取锁定记录中的抽取结果文件（${e.message}）`], selected: [] };
+  }
+  if (doc === null || typeof doc !== 'object' || !Array.isArray(doc.selected) || !Array.isArray(doc.strata) || !Array.isArray(doc.teams)) {
+    return { diffs: ['锁定记录中的抽取结果格式不正确'], selected: [] };
+  }
+  if (doc.algorithm !== ALGORITHM || doc.task !== c.task) diffs.push('锁定记录中的抽取结果不属于本任务或算法不符');
+  if (doc.seed !== toHex(prk)) diffs.push('锁定记录中的种子与由承诺和随机数推导出的种子不同');
+  const total = c.strata.reduce((a, s) => a + s.sample, 0);
+  if (doc.selected.length !== total) diffs.push(`锁定记录抽中 ${doc.selected.length} 户，承诺中各分层抽取数之和为 ${total} 户`);
+  if (lock.selected_count !== doc.selected.length) diffs.push(`锁定记录称抽中 ${lock.selected_count} 户，结果文件中为 ${doc.selected.length} 户`);
+  const byId = new Map(doc.strata.map((s) => [s && s.id, s]));
+  for (const s of c.strata) {
+    const d = byId.get(s.id);
+    if (!d) { diffs.push(`分层 ${s.id}：锁定记录中缺少该分层`); continue; }
+    if (d.size !== s.size || d.sample !== s.sample) diffs.push(`分层 ${s.id}：锁定记录的户数或抽取数与承诺不同`);
+    if ('selected' in d || 'queue' in d) diffs.push(`分层 ${s.id}：封存分层不应公布分层名单`);
+    if (!(d.cutoff === null ? s.sample === 0 : typeof d.cutoff === 'string' && /^[0-9a-f]{64}$/.test(d.cutoff) && s.sample > 0)) {
+      diffs.push(`分层 ${s.id}：分界签值格式不正确`);
+    }
+  }
+  if (doc.strata.length !== c.strata.length) diffs.push('锁定记录中的分层与承诺中的分层不一致');
+  const pool = new Set(c.labels);
+  const ex = new Expander(prk);
+  const reached = new Map(c.strata.map((s) => [s.id, 0]));
+  const seen = new Set();
+  for (const lb of doc.selected) {
+    if (typeof lb !== 'string' || !pool.has(lb)) { diffs.push(`抽中的 ${JSON.stringify(lb)} 不在承诺的检查对象名录中`); continue; }
+    if (seen.has(lb)) { diffs.push(`${lb} 在抽中名单中出现了两次`); continue; }
+    seen.add(lb);
+    let inSome = false;
+    for (const s of c.strata) {
+      const d = byId.get(s.id);
+      if (!d || !d.cutoff) continue;
+      if (toHex(ex.block1(frame('target', s.id, lb))) <= d.cutoff) { inSome = true; reached.set(s.id, reached.get(s.id) + 1); }
+    }
+    if (!inSome) diffs.push(`检查对象 ${lb} 的签值在任何分层都超过了入选分界，不可能被抽中`);
+  }
+  for (const s of c.strata) {
+    if (reached.get(s.id) < s.sample) diffs.push(`分层 ${s.id}：签值不超过分界的入选对象只有 ${reached.get(s.id)} 户，少于抽取数 ${s.sample} 户`);
+  }
+  if (!diffs.length) {
+    const state = new MatchState(prk, c.inspectors, c.lead, c.participants, c.team);
+    const teams = doc.selected.map((lb) => state.assign(lb));
+    const want = encodeCanonical(teams.map((t) => ({ experts: t.experts, leader: t.leader, officers: t.officers, target: t.target })));
+    const got = encodeCanonical(doc.teams);
+    if (toHex(want) !== toHex(got)) {
+      const g = new Map(doc.teams.map((t) => [t && t.target, t]));
+      for (const t of teams) {
+        const o = g.get(t.target);
+        if (!o || JSON.stringify([o.leader, o.officers, o.experts]) !== JSON.stringify([t.leader, t.officers, t.experts])) {
+          diffs.push(`检查对象 ${t.target}：锁定记录的检查组与按公开排序重算的不同（应为组长 ${t.leader}，成员 ${t.officers.concat(t.experts).join('、')}）`);
+        }
+      }
+      if (!diffs.length) diffs.push('锁定记录中的检查组与重算结果的写法不同');
+    }
+  }
+  return { diffs, selected: doc.selected };
+}

@@ -13,7 +13,7 @@ import { readTree, tileNodeReader } from './tiles.js';
 import { inclusionProofFromNodes, verifyInclusion, rootFromLeafHashes } from './merkle.js';
 import { parseEntry, LedgerState, ENTRY_TYPES, entryTimeSeconds } from './entries.js';
 import { chainByHash, roundTime, parseBeacon, verifyBeacon } from './beacon.js';
-import { recompute, compareWithLock, replayReplacements, bodyHash, explainTarget, DrawError } from './draw.js';
+import { recompute, compareWithLock, replayReplacements, bodyHash, explainTarget, loadCommitment, loadRandomness, checkSealedOutcome, DrawError } from './draw.js';
 import { toHex } from './bytes.js';
 import { FormatError, IntegrityError, VerifyError } from './errors.js';
 
@@ -86,6 +86,8 @@ function zh(e) {
  *                             (same root for the old size); a different history is a fork
  *             fetch           fetch function (default globalThis.fetch)
  *             onStep          callback(step) as each step finishes (for a progress display)
+ *             opening         the opening file of a task with sealed strata (oversight bodies only):
+ *                             the draw is then recomputed in full
  *             target          a pool label (e.g. an enterprise's USCC): the result then has
  *                             `target: {stratum, ticket, rank, size, sample, cutoff, selected}` (public strata)
  */
@@ -326,18 +328,30 @@ export async function verifyTask(logUrl, taskId, options = {}) {
       }
     }
     const getBlob = (ref) => fetchBytes(`blob/sha256/${ref.slice(7)}`);
+    const listReveal = t.listReveal ? t.listReveal.body : undefined;
+    if (t.commit.body.sealed !== undefined && !options.opening) {
+      // Sealed strata (credit classes, docs/spec/draw.md §8): what the public can check without the opening file.
+      const c = await loadCommitment(t.commit.body, getBlob);
+      const values = await loadRandomness(c, t.randomness.body, { listReveal, allowTestChain: options.allowTestChain });
+      const { diffs, selected } = await checkSealedOutcome(c, values, t.lock.body, getBlob);
+      if (diffs.length) throw fail(`按公开的承诺和随机数核对，锁定记录不成立：${diffs.join('；')}`, diffs.join('; '));
+      ctx.sealed = true;
+      warnings.push('本任务按信用风险分类分层，分层名单已封存：公众可核对种子、各层抽取数与分界、每个入选对象的签值和检查组；逐户分层由监督机构凭开启文件核对');
+      return { zh: `分层已封存：种子、各层抽取数与入选分界、${selected.length} 个入选对象的签值和检查组均已核对（逐户分层需开启文件）`, en: '' };
+    }
     const o = await recompute(t.commit.body, t.randomness.body, getBlob, {
-      listReveal: t.listReveal ? t.listReveal.body : undefined, allowTestChain: options.allowTestChain,
+      listReveal, opening: options.opening, allowTestChain: options.allowTestChain,
     });
     const diffs = await compareWithLock(o, t.lock.body, getBlob, { commitBody: t.commit.body, randomnessBody: t.randomness.body });
     if (diffs.length) throw fail(`按公开的承诺和随机数重新计算，结果与锁定记录不一致：${diffs.join('；')}`, diffs.join('; '));
     ctx.outcome = o;
     const strata = o.strata.map((s) => `${s.id} ${s.sample}/${s.size}`).join('，');
-    return { zh: o.sealed ? `分层已封存：已核对种子；抽中 ${o.selected.length} 户` : `重算结果与锁定记录完全一致：抽中 ${o.selected.length} 户（${strata}）`, en: '' };
+    return { zh: `${o.sealed ? '凭开启文件完整重算，' : ''}重算结果与锁定记录完全一致：抽中 ${o.selected.length} 户（${strata}）`, en: '' };
   });
 
   await run('replacements', async () => {
     const t = ctx.task;
+    if (ctx.sealed && t.replacements.length) return { zh: '分层已封存：替换所用的候补队列不公开，由监督机构凭开启文件核对', ok: null };
     if (!ctx.outcome) return null;
     if (!t.replacements.length) return { zh: '没有替换记录', ok: null };
     const problems = await replayReplacements(ctx.outcome, t.lock.body, t.replacements.map((e) => ({ type: e.type, body: e.body })));
@@ -352,6 +366,7 @@ export async function verifyTask(logUrl, taskId, options = {}) {
     if (!steps.some((s) => s.id === id)) steps.push({ id, label_zh: LABELS[id], ok: null, detail_zh: '未执行（前一步未通过）', detail: '' });
   }
   const ok = !steps.some((s) => s.ok === false) && steps.find((s) => s.id === 'draw').ok === true;
+  // (for sealed strata `ok` means: everything the public can check holds; see the warning)
   // The checkpoint to remember for next time (previousCheckpoint): only once the tree and its history hold.
   const held = (id) => steps.find((s) => s.id === id).ok;
   const checkpoint = held('tree') === true && held('history') !== false ? new TextDecoder().decode(ctx.checkpointBytes) : null;
