@@ -32,8 +32,9 @@ def test_create_open_append_round_trip(tmp_path):
     # the checkpoint is a signed C2SP checkpoint over the entries
     cp, _ = checkpoint.open_checkpoint(again.checkpoint_bytes(), ORIGIN, log_signer().verifier())
     assert cp.size == 2
-    assert sorted(read_files(tmp_path / "l")) == ["checkpoint", "tile/0/000.p/2", "tile/entries/000.p/2"]
-    assert not (tmp_path / "l" / "tile" / "0" / "000.p" / "1").exists()  # superseded partial dropped
+    # the partial tiles of every checkpointed size stay published (tlog-tiles MUST)
+    assert sorted(read_files(tmp_path / "l")) == ["checkpoint", "tile/0/000.p/1", "tile/0/000.p/2",
+                                                  "tile/entries/000.p/1", "tile/entries/000.p/2"]
     assert (tmp_path / "l" / ".lock").exists()
 
 

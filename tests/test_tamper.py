@@ -33,31 +33,59 @@ def test_sample_is_valid(sample):
     assert {p.split("/")[0] for p in files} == {"checkpoint", "tile", "blob"}
 
 
-@pytest.mark.parametrize("kind", ["tile/entries", "tile/0", "checkpoint", "blob"])
-def test_every_single_byte_flip_is_detected(sample, kind):
-    s, files = sample
-    paths = [p for p in files if p.startswith(kind)]
-    assert paths
+def current(files, path):
+    """Whether *path* is one of the files the checkpoint needs (not a kept narrower partial tile)."""
+    size = int(files["checkpoint"].split(b"\n")[1])
+    return not path.startswith("tile/") or path.endswith(f".p/{size % 256}") or ".p/" not in path
+
+
+def flip_all(s, files, paths, stride=1):
     flips = missed = 0
     for path in paths:
         data = files[path]
-        for i in range(len(data)):
+        for i in range(0, len(data), stride):
             mask = 1 << (i % 8)  # one bit of every byte, each bit position in turn
             tampered = dict(files)
             tampered[path] = data[:i] + bytes([data[i] ^ mask]) + data[i + 1:]
             flips += 1
             # trust on first use (the log key read from the genesis entry); the checkpoint also pinned
-            for vkey in (None, s.vkey) if kind == "checkpoint" else (None,):
-                rep = verdict(tampered, vkey=vkey)
-                if rep.integrity_ok:
+            for vkey in (None, s.vkey) if path == "checkpoint" else (None,):
+                if verdict(tampered, vkey=vkey).integrity_ok:
                     missed += 1
                     print("MISSED", path, i, hex(mask), vkey is not None)
+    return flips, missed
+
+
+@pytest.mark.parametrize("kind", ["tile/entries", "tile/0", "checkpoint", "blob"])
+def test_every_single_byte_flip_is_detected(sample, kind):
+    """Every byte of every file the checkpoint needs, and of the blobs."""
+    s, files = sample
+    paths = [p for p in files if p.startswith(kind) and current(files, p)]
+    assert paths
+    flips, missed = flip_all(s, files, paths)
     assert flips > 0 and missed == 0, f"{missed} of {flips} flips in {kind} not detected"
+
+
+def test_kept_partial_tiles_flips_sampled(sample):
+    """The narrower partial tiles kept for older checkpoints (tlog-tiles): every 17th byte here, all in the slow run."""
+    s, files = sample
+    paths = [p for p in files if p.startswith("tile/") and not current(files, p)]
+    assert len(paths) == 2 * 16  # sizes 1..16 of the level-0 tile and of the entry bundle
+    flips, missed = flip_all(s, files, paths, stride=17)
+    assert flips > 500 and missed == 0
+
+
+@pytest.mark.slow
+def test_kept_partial_tiles_every_byte(sample):
+    s, files = sample
+    paths = [p for p in files if p.startswith("tile/") and not current(files, p)]
+    flips, missed = flip_all(s, files, paths)
+    assert missed == 0, f"{missed} of {flips} flips not detected"
 
 
 def test_missing_files_are_detected(sample):
     s, files = sample
-    for path in files:
+    for path in [p for p in files if current(files, p)]:
         tampered = {k: v for k, v in files.items() if k != path}
         assert not verdict(tampered).integrity_ok, path
 
@@ -68,7 +96,7 @@ def blobs(files):
 
 def raws_of(files):
     from sunshine import tiles
-    return tiles.decode_entry_bundle(files["tile/entries/000.p/17"])
+    return tiles.decode_entry_bundle(files["tile/entries/000.p/17"])  # the current bundle
 
 
 def test_dishonest_operator_reorders_entries(sample):

@@ -422,7 +422,11 @@ class Ledger:
                     os.unlink(os.path.join(dirpath, f))
 
     def _drop_superseded_partials(self, old_size: int, new_size: int) -> None:
-        """After a commit: partial tiles that a wider committed tile of the same index replaces."""
+        """After a commit: partial tiles whose full tile is now committed.
+
+        tlog-tiles: a log MUST serve the partial tiles of every size it published a checkpoint for, but
+        MAY omit a partial tile once the corresponding full tile is available.
+        """
         for rel in list(self._walk("tile")):
             if ".p/" not in rel:
                 continue
@@ -433,7 +437,7 @@ class Ledger:
             index, width = t.index, t.width
             span = 1 if t.is_entries else TILE_WIDTH ** t.level
             committed = min(TILE_WIDTH, new_size // span - index * TILE_WIDTH)  # this tile's committed width
-            if committed > width:
+            if committed == TILE_WIDTH:
                 os.unlink(self.path / rel)
 
     def _walk(self, top: str) -> Iterator[str]:

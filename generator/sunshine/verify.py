@@ -75,6 +75,7 @@ class Report:
     witnesses: list[dict] = field(default_factory=list)
     layers_run: list[int] = field(default_factory=list)
     keys: dict | None = None
+    stored_blobs: list[str] = field(default_factory=list)  # hex names of the blob files (directory mode)
 
     @property
     def integrity_ok(self) -> bool:
@@ -281,6 +282,10 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
             rep.add("integrity", 1, None, f"{rel}: missing")
         elif got != want:
             rep.add("integrity", 1, None, f"{rel}: hash tile does not match the entries")
+    if listing is not None:
+        _check_stray_tiles(listing, expected, tree, raws, cp.size, files, rep)
+        if not tlog_only:
+            _check_blob_files(listing, files, rep)
     if not rep.integrity_ok:
         raise _Stop()
     # The log key: given, or from the genesis entry (ledger mode).
@@ -308,13 +313,27 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
     if cp.origin != verifier.name:
         rep.notices.append(f"the log key is named {verifier.name!r}, the checkpoint origin is {cp.origin!r}")
 
-    if listing is not None:
-        _check_stray_tiles(listing, expected, tree, raws, cp.size, files, rep)
     if previous is not None:
         _check_previous(previous, verifier, cp, tree, rep)
     if not rep.integrity_ok:
         raise _Stop()
     return tree, raws
+
+
+def _check_blob_files(listing, files, rep: Report) -> None:
+    """Every stored blob must hash to its name, even one no entry references (checked early: it is cheap)."""
+    for rel in sorted(listing):
+        if not rel.startswith("blob/"):
+            continue
+        m = _BLOB_PATH.match(rel)
+        if not m:
+            rep.notices.append(f"{rel}: not a blob path; ignored")
+            continue
+        data = _get(files, rel)
+        if data is not None and hashlib.sha256(data).hexdigest() != m.group(1):
+            rep.add("integrity", 2, None, f"{rel}: content does not match its hash")
+        elif data is not None:
+            rep.stored_blobs.append(m.group(1))
 
 
 def _check_stray_tiles(listing, expected, tree: _Tree, raws: list[bytes], size: int, files, rep: Report) -> None:
@@ -371,23 +390,6 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
     rep.layers_run.append(2)
     state = LedgerState(rep.origin)
     entries: list[Entry] = []
-    # Cheap first: every stored blob must hash to its name (even one no entry references).
-    unreferenced: list[str] = []
-    if listing is not None:
-        for rel in sorted(listing):
-            if not rel.startswith("blob/"):
-                continue
-            m = _BLOB_PATH.match(rel)
-            if not m:
-                rep.notices.append(f"{rel}: not a blob path; ignored")
-                continue
-            data = _get(files, rel)
-            if data is not None and hashlib.sha256(data).hexdigest() != m.group(1):
-                rep.add("integrity", 2, None, f"{rel}: content does not match its hash")
-            elif data is not None:
-                unreferenced.append(m.group(1))
-        if not rep.integrity_ok:
-            raise _Stop()
     submit = getattr(check_signatures, "submit", None)  # a parallel checker takes batches as they come
     submitted: list[tuple[list, object]] = []
     for seq, raw in enumerate(raws):
@@ -422,7 +424,7 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
                 rep.add("integrity", 2, e.seq, f"{rel}: missing (referenced by entry {e.seq})")
             elif hashlib.sha256(data).hexdigest() != ref[7:]:
                 rep.add("integrity", 2, e.seq, f"{rel}: content does not match its hash")
-    for hexdigest in unreferenced:
+    for hexdigest in rep.stored_blobs:
         if "sha256:" + hexdigest not in seen:
             rep.notices.append(f"blob/sha256/{hexdigest}: a blob no entry references (left by an interrupted append?)")
     if not rep.integrity_ok:
