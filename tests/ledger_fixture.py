@@ -34,7 +34,7 @@ def identity(name: str, department: str, role: str) -> SigningIdentity:
 
 @dataclass
 class Sample:
-    ledger: "Ledger"  # noqa: F821 (sunshine.ledger_store.Ledger)
+    ledger: object  # sunshine.ledger_store.Ledger
     log: note.Signer
     ids: dict[str, SigningIdentity]
     witness: note.Signer

@@ -1,13 +1,11 @@
 """The on-disk ledger: create/open/append, blobs, the lock, immutability, torn writes, refusals."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from sunshine import checkpoint, note, tiles
+from sunshine import checkpoint, tiles
 from sunshine.errors import FormatError, IntegrityError, LedgerError, PolicyError
 from sunshine.ledger_store import DirectoryFiles, Ledger, blob_path
 from sunshine.verify import verify_files

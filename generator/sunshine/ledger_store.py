@@ -434,7 +434,7 @@ class Ledger:
                 t = tiles.parse_tile_path(rel)
             except FormatError:
                 continue
-            index, width = t.index, t.width
+            index = t.index
             span = 1 if t.is_entries else TILE_WIDTH ** t.level
             committed = min(TILE_WIDTH, new_size // span - index * TILE_WIDTH)  # this tile's committed width
             if committed == TILE_WIDTH:

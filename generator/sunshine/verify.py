@@ -21,7 +21,6 @@ Tamper evidence is an ``integrity`` finding (exit code 4); a rule broken by vali
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from typing import Callable, Iterable, Mapping
 
 from . import checkpoint as cp_mod
 from . import merkle, note, tiles
-from .entries import ENTRY_TYPES, Entry, Finding, LedgerState, blob_refs, parse_entry, withholdable_refs
+from .entries import Entry, Finding, LedgerState, blob_refs, parse_entry, withholdable_refs
 from .errors import EXIT_INTEGRITY, EXIT_OK, EXIT_POLICY, FormatError, IntegrityError, SunshineError
 
 TILE_WIDTH = 256

@@ -142,7 +142,7 @@ class Tree:
 
     def append(self, leaf: bytes):
         self.levels[0].append(leaf)
-        h, height, idx = leaf, 0, len(self.levels[0]) - 1
+        h, height = leaf, 0
         while self.stack and self.stack[-1][0] == height:
             h = node_hash(self.stack.pop()[1], h)
             height += 1
