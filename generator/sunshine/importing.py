@@ -308,7 +308,7 @@ def read_table(path: str, kind: str, *, sheet: str | None = None, encoding: str 
         if encoding is not None:
             raise SunshineError("--encoding: only for .csv files, got it with an .xlsx workbook")
         source = _read_xlsx(path, sheet)
-    elif lower.endswith(".csv") or lower.endswith(".txt"):
+    elif lower.endswith(".csv"):
         if sheet is not None:
             raise SunshineError("--sheet: only for .xlsx workbooks, got it with a .csv file")
         source = _read_csv(path, encoding)
