@@ -70,7 +70,10 @@ def test_focus_items_put_no_cap(ds):
     t = ds.task("2025-02")
     strata = (replace(t.strata[0], ratio=Fraction(1, 2)), replace(t.strata[1], ratio=Fraction(1)))
     bad = with_task(ds, "2025-02", items=("AMR-03",), strata=strata)
-    assert rules.check_dataset(replace(bad, results=())) == []
+    p = rules.check_dataset(replace(bad, results=()))
+    assert [x.message for x in p] == [  # no error; HEALTH-02 is now in no task (a check, not an error)
+        "expected every item of health's list (version 2) in a task of the 2025 plan (淄博 第七条), got none for HEALTH-02"
+    ]
 
 
 def test_lead_among_participants_and_unknown_scope_kind(ds):
@@ -158,8 +161,8 @@ def test_task_dropped_from_the_current_plan_version(ds):
     last = replace(plan.current, tasks=plan.current.tasks[1:])  # 2025-01 dropped in version 2
     bad = replace(ds, plans=(replace(plan, versions=(plan.versions[0], last)),))
     p = found(rules.check_dataset(bad))
-    assert p[0] == ("warning", "results, task 2025-01, target 91379902MA3C00100R, department amr, version 1, field 'task': "
-                    "task '2025-01' is not in the current plan version (last in version 1)")
+    assert ("warning", "results, task 2025-01, target 91379902MA3C00100R, department amr, version 1, field 'task': "
+                    "task '2025-01' is not in the current plan version (last in version 1)") in p
 
 
 def test_late_publication_needs_a_known_calendar(ds):
@@ -193,4 +196,27 @@ def test_item_list_rules(ds):
     assert msgs == [
         "items.yaml, versions[1], field 'published': expected a date on or after 2025-01-15 (version 1 was published then), got 2025-01-01",
         "items.yaml, versions[1].items[2], field 'department': expected a department of jurisdiction.yaml (amr, health), got 'police'",
+    ]
+
+
+def test_plan_coverage_and_joint_metrics_are_checks(ds):
+    plan = ds.plans[0]
+    t1, t2 = plan.current.tasks
+    # Only the single-department task left: HEALTH-02 uncovered, no joint task at all.
+    only_single = replace(ds, plans=(replace(plan, versions=(plan.versions[0], replace(plan.current, tasks=(t1,)))),), results=())
+    assert found(rules.check_dataset(only_single)) == [
+        ("warning", "plans/2025.yaml, versions[1], field 'tasks': expected every item of amr's list (version 2) in a task "
+         "of the 2025 plan (淄博 第七条), got none for AMR-03"),
+        ("warning", "plans/2025.yaml, versions[1], field 'tasks': expected every item of health's list (version 2) in a "
+         "task of the 2025 plan (淄博 第七条), got none for HEALTH-02"),
+        ("warning", "plans/2025.yaml, versions[1], field 'tasks': expected each department in at least one joint task of "
+         "the 2025 plan (淄博 第七条), got none for amr, health"),
+        ("warning", "plans/2025.yaml, versions[1], field 'tasks': expected joint tasks to be at least 10% of the 2025 plan "
+         "(忻州 二(六)), got 0 of 1"),
+    ]
+    # The joint task without credit-class strata: 0 of 1 joint tasks use credit classes (< 60%).
+    no_credit = with_task(ds, "2025-02", strata=(t2.strata[1],))
+    assert found(rules.check_dataset(no_credit)) == [
+        ("warning", "plans/2025.yaml, versions[1], field 'tasks': expected credit classes used in at least 60% of the "
+         "joint tasks of the 2025 plan (忻州 二(七)), got 0 of 1"),
     ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from fractions import Fraction
 from typing import Any, Mapping
 
 from . import model
@@ -185,6 +186,66 @@ def _check_plans(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
                     checked.add(t)
                     _check_task(ds, t, place, r, departments)
             prev = pv
+        if plan.versions:
+            _check_plan_coverage(ds, plan, r.at(plan.current, file, f"versions[{len(plan.versions) - 1}]"), r)
+
+
+def _check_plan_coverage(ds: model.Dataset, plan: model.Plan, place: tuple[str, str], r: _Report) -> None:
+    """The "check" rules over a whole plan (its current version): coverage and joint-check metrics."""
+    s = ds.jurisdiction.settings
+    tasks = plan.current.tasks
+    if not tasks:
+        return
+    # 淄博 第七条: the plan covers every item of each department's list (the list in force when the
+    # current plan version was published) ...
+    version = ds.items.in_force(plan.current.published)
+    if version is not None:
+        used = {i for t in tasks for i in t.items}
+        missing: dict[str, list[str]] = {}
+        for it in version.items:
+            if it.id not in used:
+                missing.setdefault(it.department, []).append(it.id)
+        for dep, ids in missing.items():
+            r.warning(
+                place,
+                "tasks",
+                f"expected every item of {dep}'s list (version {version.version}) in a task of the {plan.year} plan "
+                f"(淄博 第七条), got none for {', '.join(ids)}",
+            )
+    # ... and every department joins at least one joint check a year.
+    joint = [t for t in tasks if t.joint]
+    in_joint = {d for t in joint for d in t.departments}
+    absent = [d.id for d in ds.jurisdiction.departments if d.id not in in_joint]
+    if absent:
+        r.warning(
+            place,
+            "tasks",
+            f"expected each department in at least one joint task of the {plan.year} plan (淄博 第七条), "
+            f"got none for {', '.join(absent)}",
+        )
+    # 忻州 二(六)(七): joint checks >= joint_share_target of all; credit classes used in
+    # >= credit_use_target of the joint checks.
+    share = _fraction(len(joint), len(tasks))
+    if share < s.joint_share_target:
+        r.warning(
+            place,
+            "tasks",
+            f"expected joint tasks to be at least {_pct(s.joint_share_target)} of the {plan.year} plan "
+            f"(忻州 二(六)), got {len(joint)} of {len(tasks)}",
+        )
+    if joint:
+        credit = sum(1 for t in joint if t.uses_credit_classes)
+        if _fraction(credit, len(joint)) < s.credit_use_target:
+            r.warning(
+                place,
+                "tasks",
+                f"expected credit classes used in at least {_pct(s.credit_use_target)} of the joint tasks of the "
+                f"{plan.year} plan (忻州 二(七)), got {credit} of {len(joint)}",
+            )
+
+
+def _fraction(a: int, b: int) -> Fraction:
+    return Fraction(a, b)
 
 
 def _plan_deadline(year: int, mmdd: str) -> date | None:
