@@ -193,3 +193,16 @@ def test_sample_fixture_verifies_at_layers_1_and_2(tmp_path):
     assert rep.integrity_ok and rep.exit_code == 0, rep.to_text()
     assert rep.types["result.publish"] == 2 and rep.witnesses[0]["name"] == "witness.example/audit"
     assert Ledger.open(tmp_path / "l").get_blob(s.ledger.entries()[7].body["plan"]).decode() == "2026年度抽查计划（测试）"
+
+
+def test_refuses_to_sign_a_checkpoint_inconsistent_with_the_last_one(tmp_path):
+    led, ids = new_ledger(tmp_path / "l")
+    for n in ("amr-op", "amr-head"):
+        led.append("key.register", {"key": ids[n].record()}, ids["amr-root"], "2025-01-02T00:00:00Z")
+    before = read_files(tmp_path / "l")
+    led.tree.tile_hashes[0][1] = bytes(32)  # the writer's view of the tree goes wrong (a bug, bad RAM …)
+    with pytest.raises(IntegrityError, match="refusing to sign checkpoint 4: not consistent with the last"):
+        led.append("key.register", {"key": ids["health-op"].record()}, ids["amr-root"], "2025-01-03T00:00:00Z")
+    after = read_files(tmp_path / "l")
+    assert after["checkpoint"] == before["checkpoint"]  # nothing was committed
+    assert Ledger.open(tmp_path / "l").size == 3
