@@ -47,6 +47,16 @@ from .model import Dataset, Result, Task
 from .vocabulary import ApproverRole
 
 ORIGIN = "sunshine.example/shiyi-demo"
+
+
+def origin_for(scale: int, seed: int, tasks: int | None = None, inspectors: int | None = None) -> str:
+    """The sample ledger's origin: :data:`ORIGIN` for the committed sample, a distinct one for other
+    options (a different ledger under the same origin would look like a fork to a verifier that
+    remembers checkpoints)."""
+    if (scale, seed, tasks, inspectors) == (demo.DEFAULT_SCALE, demo.DEFAULT_SEED, None, None):
+        return ORIGIN
+    tag = f"{scale}-{seed}" + (f"-t{tasks}" if tasks is not None else "") + (f"-i{inspectors}" if inspectors is not None else "")
+    return f"{ORIGIN}-{tag}"
 DEMO_PASSPHRASE = "sunshine-demo-only"
 #: The sample ledger stops here: results published later are not in it (tasks still under way).
 AS_OF = date(2026, 11, 20)
@@ -128,9 +138,10 @@ def _jsonable(obj):
 class Keys:
     """The sample's demo identities, by name, and which one a department signs with at a time."""
 
-    def __init__(self, ds: Dataset, seed: int) -> None:
+    def __init__(self, ds: Dataset, seed: int, origin: str = ORIGIN) -> None:
         self.seed = seed
-        self.log = note.new_ed25519_signer(ORIGIN, demo_key(seed, "log:" + ORIGIN))
+        self.origin = origin
+        self.log = note.new_ed25519_signer(origin, demo_key(seed, "log:" + origin))
         self.ids: dict[str, SigningIdentity] = {}
         self.root = self._add(f"{OFFICE}-root-demo", OFFICE, "root")
         self.departments = [d.id for d in ds.jurisdiction.departments]
@@ -159,12 +170,12 @@ class Keys:
         """Encrypted key files (DEMO ONLY; passphrase :data:`DEMO_PASSPHRASE`) and a README."""
         directory.mkdir(parents=True, exist_ok=True)
         names = []
-        log_ident = SigningIdentity("log-demo", OFFICE, "log", demo_key(self.seed, "log:" + ORIGIN), demo=True)
+        log_ident = SigningIdentity(self.origin, OFFICE, "log", demo_key(self.seed, "log:" + self.origin), demo=True)
         for ident in [log_ident, *self.ids.values()]:
-            fname = ident.name.replace("/", "_") + ".key"
+            fname = "log-demo.key" if ident is log_ident else ident.name + ".key"
             write_key_file(directory / fname, ident, DEMO_PASSPHRASE.encode())
             names.append(fname)
-        (directory / "README.md").write_text(_KEYS_README.format(passphrase=DEMO_PASSPHRASE, origin=ORIGIN),
+        (directory / "README.md").write_text(_KEYS_README.format(passphrase=DEMO_PASSPHRASE, origin=self.origin),
                                              encoding="utf-8")
         return names
 
@@ -225,13 +236,13 @@ def _task_plans(ds: Dataset) -> list[_TaskPlan]:
 
 
 def build(out: str | Path, ds: Dataset, seed: int = demo.DEFAULT_SEED, *, progress: Callable[[str], None] = lambda m: None,
-          write_keys: bool = True) -> dict:
+          write_keys: bool = True, origin: str = ORIGIN) -> dict:
     """Build ``<out>/ledger`` (and ``<out>/results/*.csv``, ``<out>/demo-keys``) for the sample *ds*.
 
     The ledger is built in ``ledger.tmp`` and renamed over the old one. Returns a summary dict.
     """
     out = Path(out)
-    keys = Keys(ds, seed)
+    keys = Keys(ds, seed, origin)
     plans = _task_plans(ds)
     progress(f"drawing {len(plans)} tasks (first pass: selections)")
     selections = _run(out / "ledger.pass1", ds, keys, plans, seed, results=None, progress=progress)
@@ -311,7 +322,7 @@ def _run(path: Path, ds: Dataset, keys: Keys, plans: list[_TaskPlan], seed: int,
         "keys": [keys.root.record()],
         "settings": {"publish_within_workdays": ds.jurisdiction.settings.publish_within_workdays},
     }
-    led = Ledger.create(path, ORIGIN, keys.log, genesis, "2025-01-02T01:00:00Z", sync=False)
+    led = Ledger.create(path, keys.origin, keys.log, genesis, "2025-01-02T01:00:00Z", sync=False)
     cer = Ceremony(led)
     root = keys.root
     events: list[tuple[str, int, str, Callable[[], None]]] = []  # (time, priority, label, action)
@@ -436,7 +447,7 @@ def _run(path: Path, ds: Dataset, keys: Keys, plans: list[_TaskPlan], seed: int,
             hhmm = _result_hhmm(r)
             time = _t(r.published, hhmm)
             first_result[r.task] = min(first_result.get(r.task, time), time)
-            at(time, f"result {r.task}", lambda r=r: _publish_result(led, keys, r, _now[0]), 6)
+            at(time, f"result {r.task} {r.target} {r.department} {r.version}", r, 6)
     for tp in plans:
         t = tp.task
         if t.notice.value != "no_notice":
@@ -451,11 +462,25 @@ def _run(path: Path, ds: Dataset, keys: Keys, plans: list[_TaskPlan], seed: int,
             opening=openings[t.id]), 4)
 
     _now = [""]
+    day: list[tuple] = []  # one day's result publications: appended together under one checkpoint
+
+    def flush() -> None:
+        if day:
+            led.append_batch(day)
+            day.clear()
+
     for time, _prio, _label, action in sorted(events, key=lambda x: (x[0], x[1], x[2])):
         if time[:10] > AS_OF.isoformat():
             continue
+        if isinstance(action, Result):
+            if day and day[-1][3][:10] != time[:10]:
+                flush()
+            day.append(_result_item(keys, action, time))
+            continue
+        flush()
         _now[0] = time
         action()
+    flush()
     return {t: sel for t, sel in selections.items()}
 
 
@@ -489,8 +514,8 @@ def result_body(r: Result) -> dict:
     return body
 
 
-def _publish_result(led, keys: Keys, r: Result, time: str) -> None:
+def _result_item(keys: Keys, r: Result, time: str) -> tuple:
+    """``(type, body, signer, time)``: results by the department's operator, corrections by its head."""
     if r.version > 1:
-        led.append("result.correct", result_body(r), keys.head(r.department), time)
-    else:
-        led.append("result.publish", result_body(r), keys.operator(r.department, time), time)
+        return ("result.correct", result_body(r), keys.head(r.department), time)
+    return ("result.publish", result_body(r), keys.operator(r.department, time), time)

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
         started = time.perf_counter()
         ds = loading.load_dataset(args.out)
-        info = demo_ledger.build(args.out, ds, opts.seed, progress=lambda m: print(f"… {m}", file=sys.stderr, flush=True))
+        info = demo_ledger.build(args.out, ds, opts.seed, progress=lambda m: print(f"… {m}", file=sys.stderr, flush=True),
+                                 origin=demo_ledger.origin_for(args.scale, args.seed, args.tasks, args.inspectors))
         print(
             f"wrote {args.out}/ledger: {info['entries']} entries ({info['tasks']} tasks drawn), "
             f"{info['results']} results in {', '.join(info['files'])}, demo keys in {args.out}/demo-keys "
