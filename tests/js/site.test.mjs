@@ -170,3 +170,15 @@ test('sealed strata: the public checks pass with a warning; with the opening fil
   const bad = await verifyTask(logUrl('sealed'), '2025-03', { fetch: host('sealed'), allowTestChain: true, opening: wrong });
   assert.equal(firstFailure(bad).id, 'draw');
 });
+
+test('option cache: the ledger-wide checks are done once per checkpoint', { skip }, async () => {
+  const cache = {};
+  const a = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), cache });
+  const b = await verifyTask(logUrl('honest'), '2025-02', { fetch: host('honest'), cache, allowTestChain: true });
+  assert.equal(a.ok && b.ok, true);
+  assert.equal(stepsOf(b).chain.detail, 'cached');
+  // another ledger (another checkpoint) is not served from the cache
+  const c = await verifyTask(logUrl('forged'), '2026-07', { fetch: host('forged'), cache });
+  assert.notEqual(stepsOf(c).chain.detail, 'cached');
+  assert.equal(firstFailure(c).id, 'draw');
+});

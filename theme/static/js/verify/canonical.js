@@ -16,7 +16,12 @@ function memberPath(where, name) {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${where}.${name}` : `${where}[${JSON.stringify(name)}]`;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
 function checkString(s, where) {
+  if (!SURROGATE.test(s)) return;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
@@ -31,6 +36,7 @@ function checkString(s, where) {
 
 function encodeString(s, where) {
   checkString(s, where);
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   let out = '"';
   for (const ch of s) {
     const c = ch.charCodeAt(0);
@@ -201,7 +207,7 @@ export function decodeCanonical(bytes, what = 'canonical JSON') {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(`${what}: expected bytes, got ${typeName(bytes)}`);
   let text;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     throw new FormatError(`${what}: expected UTF-8, got invalid bytes`);
   }
@@ -216,7 +222,9 @@ export function decodeCanonical(bytes, what = 'canonical JSON') {
     throw e;
   }
   const again = encodeCanonical(value);
-  if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) {
+  let same = again.length === bytes.length;
+  for (let i = 0; same && i < again.length; i++) if (again[i] !== bytes[i]) same = false;
+  if (!same) {
     let pos = 0;
     while (pos < again.length && pos < bytes.length && again[pos] === bytes[pos]) pos++;
     const show = (b) => JSON.stringify(new TextDecoder().decode(b.subarray(pos, pos + 12)));

@@ -81,11 +81,30 @@ export async function parseEntry(raw, where = 'entry') {
   const body = obj.body;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FormatError(`${where}.body: expected an object`);
   if (obj.type.startsWith('draw.') && (typeof body.task !== 'string' || body.task === '')) throw new FormatError(`${where}.body: expected member 'task'`);
-  const { sig: _omit, ...unsignedObj } = obj;
   return {
     seq: obj.seq, prev: obj.prev, time: obj.time, type: obj.type, signer: obj.signer, body, sig,
-    raw, hash: toHex(await sha256(raw)), unsigned: encodeCanonical(unsignedObj),
+    raw, hash: toHex(await sha256(raw)), unsigned: withoutSig(raw),
   };
+}
+
+const SIG_MEMBER = utf8(',"sig":"');
+
+/**
+ * The canonical encoding of the entry without `sig`, cut out of the canonical bytes (as entries.py
+ * does): the members after `sig` (signer, time, type, v) are restricted to characters that cannot spell
+ * `,"sig":"`, so its last occurrence is the top-level member. Equal to encodeCanonical of the object
+ * without `sig` (tested).
+ */
+export function withoutSig(raw) {
+  let i = raw.length - SIG_MEMBER.length;
+  search: for (; i >= 0; i--) {
+    for (let k = 0; k < SIG_MEMBER.length; k++) if (raw[i + k] !== SIG_MEMBER[k]) continue search;
+    break;
+  }
+  if (i < 0) throw new FormatError('entry: no sig member');
+  let j = i + SIG_MEMBER.length;
+  while (j < raw.length && raw[j] !== 0x22) j++;
+  return concatBytes(raw.subarray(0, i), raw.subarray(j + 1));
 }
 
 export function signedMessage(origin, unsigned) {
@@ -111,9 +130,26 @@ export class LedgerState {
     this.logKeyName = null;
     this.tasks = new Map();
     this.findings = [];
+    this.pending = []; // deferred signature checks: [seq, signer, message, signature, publicKey]
   }
 
-  async apply(e) {
+  /**
+   * Check the deferred signatures, in ledger order (sequential WebCrypto calls are faster than parallel
+   * ones in node 20); IntegrityError names the first that fails.
+   */
+  async verifyPending() {
+    for (const [seq, signer, m, sig, pub] of this.pending) {
+      if (!(await verifyEd25519(pub, m, sig))) throw new IntegrityError(`entry ${seq}: signature by ${signer} does not verify`);
+    }
+    this.pending = [];
+  }
+
+  /**
+   * Check `e` as the next entry and add it. With `defer`, its signature is queued in `pending` (check
+   * them with verifyPending before trusting the state); otherwise it is checked now.
+   */
+  async apply(e, { defer = false } = {}) {
+    this.defer = defer;
     if (e.seq !== this.size) throw new IntegrityError(`entry ${this.size}: expected seq ${this.size}, got ${e.seq}`);
     if (e.prev !== this.head) throw new IntegrityError(`entry ${e.seq}: hash chain broken: expected prev ${this.head}, got ${e.prev}`);
     if ((e.seq === 0) !== (e.type === 'genesis')) throw new IntegrityError(`entry ${e.seq}: expected ${e.seq === 0 ? 'a genesis' : 'no genesis'} entry, got type ${e.type}`);
@@ -153,6 +189,10 @@ export class LedgerState {
   }
 
   async checkSig(e, publicKey) {
+    if (this.defer) {
+      this.pending.push([e.seq, e.signer, signedMessage(this.origin, e.unsigned), e.sig, publicKey]);
+      return;
+    }
     if (!(await verifyEd25519(publicKey, signedMessage(this.origin, e.unsigned), e.sig))) {
       throw new IntegrityError(`entry ${e.seq}: signature by ${e.signer} does not verify`);
     }
