@@ -89,7 +89,8 @@ before(async () => {
 });
 after(() => {
   if (server) server.close();
-  if (OUT) rmSync(OUT, { recursive: true, force: true });
+  // Chromium's helper processes may still be closing files in its profile: retry, and never fail on it.
+  try { if (OUT) rmSync(OUT, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); } catch { /* left in tmp */ }
 });
 
 // Opens the page in headless Chromium and waits (in real time, however slow the machine) for the page to
@@ -103,11 +104,13 @@ async function runPage(url) {
   p.on('close', (code) => { err += `\n(chromium exited with ${code})`; });
   let timer;
   const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no result from Chromium within 150 s\n' + err)), 150000); });
+  const closed = new Promise((resolve) => p.on('close', resolve));
   try {
     return await Promise.race([result, timeout]);
   } finally {
     clearTimeout(timer);
     p.kill('SIGKILL');
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
   }
 }
 
