@@ -83,6 +83,7 @@ BROKEN = [
     pytest.param('jurisdiction.yaml', 'min_officers_per_group: 2', 'min_officers_per_group: 1', 'error', "jurisdiction.yaml, settings (line 14), field 'min_officers_per_group': expected an integer >= 2, got 1", id='settings-min-officers'),
     pytest.param('jurisdiction.yaml', '{id: health,', '{id: amr,', 'error', "jurisdiction.yaml, departments[1] (line 18), field 'id': duplicate department id 'amr' (first at departments[0] (line 17))", id='dept-duplicate'),
     pytest.param('jurisdiction.yaml', 'office: amr', 'office: police', 'error', "jurisdiction.yaml, line 5, field 'office': expected one of the departments (amr, health), got 'police'", id='office-unknown'),
+    pytest.param('items.yaml', '    note: 增加卫生健康委事项\n', '    note: 增加卫生健康委事项\n    published: 2025-03-02\n', 'error', "items.yaml, line 29, field 'published': duplicate key 'published' (first on line 27)", id='yaml-duplicate-key'),
     pytest.param('items.yaml', '        class: focus\n        subjects: [amr, health]', '        class: important\n        subjects: [amr, health]', 'error', "items.yaml, versions[1].items[1] (line 45), field 'class': expected one of focus, general, got 'important'", id='item-class'),
     pytest.param('items.yaml', '        class: focus\n        subjects: [amr, health]', '        class: focus\n        ratio_cap: 10%\n        subjects: [amr, health]', 'error', "items.yaml, versions[1].items[1] (line 46), field 'ratio_cap': expected no ratio_cap for a focus (重点) item (玉林 三(二)), got '10%'", id='item-focus-cap'),
     pytest.param('items.yaml', '        ratio_cap: 1/10\n', '', 'error', "items.yaml, versions[1].items[2] (line 51), field 'ratio_cap': expected a ratio_cap for a general (一般) item (玉林 三(二)), got none", id='item-general-no-cap'),
@@ -267,6 +268,14 @@ def test_yaml_line_numbers_follow_entry_paths(mini):
     assert messages(v) == [
         ("error", "plans/2025.yaml, versions[1].tasks[1].strata[1] (line 39), field 'minimum': expected an integer >= 0, got -1")
     ]
+
+
+def test_merge_keys_may_override(mini):
+    # A YAML merge (<<) followed by a local key of the same name is an override, not a duplicate.
+    mutate(mini, "plans/2025.yaml", "      - id: \"2025-02\"\n", "      - <<: *t1\n        id: \"2025-02\"\n")
+    v = loading.validate_directory(mini)
+    assert v.ok, [str(p) for p in v.problems]
+    assert v.dataset.task("2025-02").participants == ("health",)
 
 
 def test_aliased_entry_is_reported_once(mini):

@@ -401,13 +401,43 @@ else:  # pragma: no cover - PyYAML built without libyaml
     _FastLoader = _Loader  # type: ignore[misc]
 
 
-def _compose_and_construct(text: str, loader_class: type) -> tuple[Any, Any]:
+def _compose_and_construct(text: str, loader_class: type) -> tuple[Any, Any, list[tuple[str, int, int]]]:
+    """The root node, the data, and the duplicate keys ``(key, line, first line)`` of the document."""
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
+        if node is None:
+            return None, None, []
+        dups = _duplicate_keys(node)  # before construction, which flattens merge keys (<<) in place
+        return node, loader.construct_document(node), dups
     finally:
         loader.dispose()
+
+
+def _duplicate_keys(root: yaml.Node) -> list[tuple[str, int, int]]:
+    """Keys given twice in one mapping (PyYAML would silently keep the last one)."""
+    out = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    line = k.start_mark.line + 1
+                    if k.value in first:
+                        out.append((k.value, line, first[k.value]))
+                    else:
+                        first[k.value] = line
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    out.sort(key=lambda d: d[1])
+    return out
 
 
 def _decode(raw: bytes, rel: str, problems: list[Problem]) -> str | None:
@@ -457,11 +487,11 @@ def _read_yaml(path: str, rel: str, problems: list[Problem]) -> _Yaml | None:
         return None
     try:
         try:
-            node, data = _compose_and_construct(text, _FastLoader)
+            node, data, dups = _compose_and_construct(text, _FastLoader)
         except (yaml.YAMLError, RecursionError):
             # Bad input: parse again with the pure-Python loader, whose messages do not depend on
             # whether PyYAML was built with libyaml.
-            node, data = _compose_and_construct(text, _Loader)
+            node, data, dups = _compose_and_construct(text, _Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -478,6 +508,10 @@ def _read_yaml(path: str, rel: str, problems: list[Problem]) -> _Yaml | None:
         return None
     except RecursionError:
         problems.append(Problem(rel, "", "", "YAML syntax error: expected a document, got nesting too deep"))
+        return None
+    if dups:
+        for key, line, first in dups:
+            problems.append(Problem(rel, f"line {line}", key, f"duplicate key {key!r} (first on line {first})"))
         return None
     lines: dict[tuple, int] = {}
     if node is not None:
