@@ -94,3 +94,35 @@ for (const be of ['auto', 'noble']) {
 }
 if (refs[0] !== refs[1]) throw new Error('backends disagree');
 console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+
+// The sample ledger (data/ledger/, when present): verifyTask for every locked task, as the 验证 page
+// does, the first one with the ledger-wide checks and the others from the page cache.
+{
+  const { existsSync, readFileSync: rf } = await import('node:fs');
+  const { verifyTask } = await import('../theme/static/js/verify/site.js');
+  const { readTree } = await import('../theme/static/js/verify/tiles.js');
+  const { parseNote } = await import('../theme/static/js/verify/note.js');
+  const { parseCheckpoint } = await import('../theme/static/js/verify/checkpoint.js');
+  const dir = new URL('../data/ledger/', import.meta.url).pathname;
+  if (existsSync(dir + 'checkpoint')) {
+    setHashBackend('auto');
+    const read = async (rel) => new Uint8Array(rf(dir + rel));
+    const cp = parseCheckpoint(parseNote(await read('checkpoint')).text);
+    const { entries } = await readTree(read, cp.size, cp.root);
+    const all = entries.map((r) => JSON.parse(new TextDecoder().decode(r)));
+    const tasks = [...new Set(all.filter((e) => e.type === 'draw.lock').map((e) => e.body.task))];
+    const host = async (url) => {
+      const f = dir + url.replace('https://sample.example/', '');
+      return existsSync(f) ? { ok: true, status: 200, arrayBuffer: async () => Uint8Array.from(rf(f)).buffer } : { ok: false, status: 404 };
+    };
+    const cache = {};
+    let stop = clock();
+    const first = await verifyTask('https://sample.example/', tasks[0], { fetch: host, logKey: all[0].body.log_key, allowTestChain: true, cache });
+    const t1 = stop();
+    stop = clock();
+    let okCount = first.ok ? 1 : 0;
+    for (const t of tasks.slice(1)) okCount += (await verifyTask('https://sample.example/', t, { fetch: host, logKey: all[0].body.log_key, allowTestChain: true, cache })).ok ? 1 : 0;
+    const t2 = stop();
+    console.log(`[sample ledger] ${cp.size} entries: first task (whole ledger + draw) ${fmt(t1)}; ${tasks.length - 1} more tasks from the cache ${fmt(t2)}; ${okCount}/${tasks.length} ok`);
+  }
+}
