@@ -158,3 +158,23 @@ def test_demo_data_rebuilds_the_committed_ledger_and_results_byte_for_byte(tmp_p
         for rel in _tree(out / sub):
             assert filecmp.cmp(out / sub / rel, DATA / sub / rel, shallow=False), f"data/{sub}/{rel} differs"
     assert sorted(p.name for p in (out / "demo-keys").iterdir()) == sorted(p.name for p in (DATA / "demo-keys").iterdir())
+
+
+def test_no_ledger_writes_stand_in_results_marked_as_such(tmp_path, capsys):
+    from sunshine import cli
+
+    out = tmp_path / "d"
+    assert cli.main(["demo-data", "--scale", "300", "--out", str(out), "--no-ledger"]) == 0
+    assert "STAND-IN" in capsys.readouterr().out
+    assert not (out / "ledger").exists() and not (out / "demo-keys").exists()
+    assert "STAND-IN selections" in (out / "README.md").read_text(encoding="utf-8")
+    v = loading.load_dataset(str(out))
+    assert v.results
+    from sunshine import rules
+
+    assert not [p for p in rules.check_dataset(v) if p.severity == "error"]
+
+
+def test_other_demo_options_get_their_own_origin():
+    assert demo_ledger.origin_for(3000, 2025) == demo_ledger.ORIGIN
+    assert demo_ledger.origin_for(300, 2025) != demo_ledger.origin_for(300, 7) != demo_ledger.ORIGIN
