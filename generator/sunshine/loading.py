@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -294,6 +295,7 @@ def parse_ratio(v: Any) -> Fraction:
     return r
 
 
+@functools.lru_cache(maxsize=None)
 def _enum(E: type[Vocab]) -> Callable[[Any], Vocab]:
     table = {m.value: m for m in E}
     allowed = ", ".join(table)
@@ -1169,6 +1171,7 @@ def _cell_list(conv: Callable[[str], Any], kind: type = tuple) -> Callable[[str]
     return parse
 
 
+@functools.lru_cache(maxsize=None)
 def _cell_enum(E: type[Vocab]) -> Callable[[str], Vocab]:
     table = {m.value: m for m in E}
     allowed = ", ".join(table)
