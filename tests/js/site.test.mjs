@@ -13,7 +13,7 @@ const skip = PYTHON_MISSING;
 
 let OUT;
 before(() => {
-  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late', 'replaced', 'badreplace', 'badwitness', 'sealed']);
+  if (!skip) OUT = buildLedgers(['honest', 'forged', 'late', 'replaced', 'badreplace', 'badwitness', 'sealed', 'pending']);
 });
 after(() => { if (OUT) rmSync(OUT, { recursive: true, force: true }); });
 
@@ -37,6 +37,7 @@ test('honest ledger, real quicknet beacon: every step holds and the outcome is r
   const seen = [];
   const r = await verifyTask(logUrl('honest'), '2026-07', { fetch: host('honest'), onStep: (s) => seen.push(s.id) });
   assert.equal(r.ok, true, JSON.stringify(r.steps, null, 1));
+  assert.equal(r.status, 'ok');
   const s = stepsOf(r);
   for (const id of ['key', 'checkpoint', 'tree', 'chain', 'signers', 'task', 'inclusion', 'beacon', 'draw']) assert.equal(s[id].ok, true, id);
   assert.equal(s.witness.ok, true);
@@ -65,6 +66,7 @@ test('test-chain beacon: refused by default, accepted for sample data with a war
 test('a validly signed lock with a wrong outcome is caught by the recomputation, in plain Chinese', { skip }, async () => {
   const r = await verifyTask(logUrl('forged'), '2026-07', { fetch: host('forged') });
   assert.equal(r.ok, false);
+  assert.equal(r.status, 'failed');
   const f = firstFailure(r);
   assert.equal(f.id, 'draw');
   assert.match(f.detail_zh, /^按公开的承诺和随机数重新计算，结果与锁定记录不一致：分层 \S+：锁定记录抽中了 /);
@@ -181,4 +183,16 @@ test('option cache: the ledger-wide checks are done once per checkpoint', { skip
   const c = await verifyTask(logUrl('forged'), '2026-07', { fetch: host('forged'), cache });
   assert.notEqual(stepsOf(c).chain.detail, 'cached');
   assert.equal(firstFailure(c).id, 'draw');
+});
+
+test('a task with its randomness revealed but not yet locked: nothing fails, the draw is pending', { skip }, async () => {
+  const r = await verifyTask(logUrl('pending'), '2026-07', { fetch: host('pending') });
+  assert.equal(r.ok, false);
+  assert.equal(r.status, 'incomplete');
+  assert.equal(firstFailure(r), undefined, JSON.stringify(r.steps, null, 1));
+  const s = stepsOf(r);
+  assert.equal(s.task.ok, null);
+  assert.match(s.task.detail_zh, /尚未锁定结果/);
+  assert.equal(s.beacon.ok, true);
+  assert.equal(s.draw.ok, null);
 });

@@ -286,6 +286,8 @@ export async function verifyTask(logUrl, taskId, options = {}) {
     if (!t.commit) throw fail(`任务 ${taskId} 没有有效的摇号承诺。`, 'no live commitment');
     if (!t.randomness || !t.lock) {
       ctx.task = t;
+      const d = t.commit.body.randomness ? t.commit.body.randomness.drand : undefined;
+      ctx.chain = d && typeof d.chain === 'string' ? await chainByHash(d.chain) : null;
       return { zh: `已承诺（第 ${t.commit.seq} 条），尚未${t.randomness ? '锁定结果' : '公布随机数'}`, ok: null };
     }
     // The pool must be fixed before the randomness exists.
@@ -392,7 +394,11 @@ export async function verifyTask(logUrl, taskId, options = {}) {
   const held = (id) => steps.find((s) => s.id === id).ok;
   const checkpoint = held('tree') === true && held('history') !== false ? new TextDecoder().decode(ctx.checkpointBytes) : null;
   const target = options.target && ctx.outcome && !ctx.outcome.sealed ? explainTarget(ctx.outcome, options.target) : null;
-  return { ok, task: taskId, steps, warnings, checkpoint, outcome: ctx.outcome ? summarize(ctx.outcome) : null, target };
+  // status: 'ok' (verified), 'failed' (something does not hold: see the step with ok false) or
+  // 'incomplete' (nothing failed, but the draw cannot be checked yet: not locked, or a no-notice list not
+  // yet revealed)
+  const status = ok ? 'ok' : steps.some((x) => x.ok === false) ? 'failed' : 'incomplete';
+  return { ok, status, task: taskId, steps, warnings, checkpoint, outcome: ctx.outcome ? summarize(ctx.outcome) : null, target };
 }
 
 function summarize(o) {
