@@ -152,3 +152,11 @@ def test_malformed_inputs_never_crash(sample):
     f["tile/entries/000.p/17"] = b"\x00\x05{}" + b"x" * 3
     assert both(f) == (4, 4)
     assert sv.canonical_decode(canonical.encode({"b": [1, "é\u2028"], "a": None})) == {"a": None, "b": [1, "é\u2028"]}
+
+
+def test_unpublished_outcome_of_a_notified_task_same_verdict(sample):
+    s, files = sample
+    lock = entries.parse_entry(_raws(files)[11])
+    assert lock.type == "draw.lock"
+    f = {k: v for k, v in files.items() if k != "blob/sha256/" + lock.body["outcome"][7:]}
+    assert both(f) == (4, 4)

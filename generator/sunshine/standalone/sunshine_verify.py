@@ -696,8 +696,10 @@ def verify(files: dict, listing, vkey: str | None, rep: Report):
         for ref in blob_refs(e["body"]):
             if ref in seen:
                 continue
-            seen.add(ref)
             data = files.get("blob/sha256/" + ref[7:])
+            if data is None and e["type"] == "draw.lock" and e["body"].get("outcome") == ref:
+                continue  # a no-notice task's outcome may be withheld until its list reveal (checked below)
+            seen.add(ref)
             _need(data is not None and hashlib.sha256(data).hexdigest() == ref[7:], f"blob {ref}: missing or damaged")
     for p in listing:
         m = re.fullmatch(r"blob/sha256/([0-9a-f]{64})", p)
@@ -743,7 +745,7 @@ def verify(files: dict, listing, vkey: str | None, rep: Report):
                     old = _round_time(d["voided"][-1]["body"]) if d["voided"] else None
                     if old is not None and rt[0] <= old[0]:
                         rep.add("policy", s, f"task {task}: after a void the new commitment must name a later round")
-                d.update(state="committed", commit=e, reveal=False)
+                d.update(state="committed", commit=e, reveal=False, lock=None)
             elif t == "draw.void":
                 if cur != "committed":
                     rep.add("policy", s, f"task {task}: void in state {cur}")
@@ -763,7 +765,7 @@ def verify(files: dict, listing, vkey: str | None, rep: Report):
             elif t == "draw.lock":
                 if cur != "randomness":
                     rep.add("policy", s, f"task {task}: lock in state {cur}")
-                d["state"] = "locked"
+                d.update(state="locked", lock=e)
             elif t == "draw.dispatch":
                 if cur != "locked":
                     rep.add("policy", s, f"task {task}: dispatch in state {cur}")
@@ -792,6 +794,18 @@ def verify(files: dict, listing, vkey: str | None, rep: Report):
                 elif b["version"] != have + 1:
                     rep.add("policy", s, f"correction version: expected {have + 1}, got {b['version']}")
                 results[key] = max(have or 0, b["version"])
+    # a lock's outcome document is withheld only for a no-notice task, until its list reveal
+    for task, d in st.items():
+        lock = d.get("lock")
+        if lock is None or not isinstance(lock["body"].get("outcome"), str):
+            continue
+        commit = d.get("commit")
+        if commit is not None and commit["body"].get("notice") == "no_notice" and not d["reveal"]:
+            continue
+        ref = lock["body"]["outcome"]
+        data = files.get("blob/sha256/" + ref[7:]) if ref.startswith("sha256:") else None
+        _need(data is not None and hashlib.sha256(data).hexdigest() == ref[7:],
+              f"task {task}: the lock's outcome document {ref} is not published")
 
 
 def read_dir(path: str):
