@@ -524,3 +524,22 @@ def test_verify_names_a_changed_beacon_byte_and_a_changed_ratio(tmp_path, ds, ke
     assert rep.exit_code != 0
     assert any(f"strata[{i}] ({body['strata'][i]['id']}): expected sample" in f.message for f in rep.findings), \
         rep.to_text()
+
+
+def test_a_change_to_any_directory_field_needs_a_new_snapshot(ds):
+    from dataclasses import replace
+    from datetime import date
+
+    from sunshine.ceremony import directory_snapshot
+    from sunshine.vocabulary import CreditClass
+
+    body, blobs = directory_snapshot(ds, date(2025, 6, 9))
+    t0 = ds.targets[0]
+    other = CreditClass.A if t0.credit_class is not CreditClass.A else CreditClass.D
+    changed = replace(ds, targets=(replace(t0, credit_class=other), *ds.targets[1:]))
+    body2, blobs2 = directory_snapshot(changed, date(2025, 6, 9))
+    assert body2["targets"]["blob"] != body["targets"]["blob"]  # the credit class is hashed ...
+    doc = json.loads(blobs2[body2["targets"]["blob"]])
+    assert set(doc) == {"format", "directory", "records", "full_sha256"}
+    assert all(len(r) == 3 for r in doc["records"])  # ... but not published: code, kind, status only
+    assert body2["inspectors"] == body["inspectors"]

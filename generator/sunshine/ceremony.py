@@ -22,6 +22,7 @@ CLI, ``commands/draw.py``, reads the clock and the files); the ledger object doe
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable
@@ -216,14 +217,22 @@ def directory_snapshot(ds, confirmed: date) -> tuple[dict, dict[str, bytes]]:
 
     The blobs hold only what may be published: per target its code, kind and registration status;
     per inspector its id, department, kind, status and capacity (no names, certificate numbers or
-    credit classes). Both directories are hashed so that any change shows as a new snapshot.
+    credit classes), plus ``full_sha256``, the SHA-256 of every record in full (the data files' rows,
+    ``docs/data-format.md``), so that a change to any field — a credit class, a qualification, a
+    certificate date — shows as a new snapshot and the office can prove which directory it confirmed.
     """
+    from . import writing
+
     targets = sorted([t.code, t.kind.value, t.status.value] for t in ds.targets)
     inspectors = sorted([i.id, i.department, i.person_type.value, i.status.value, i.capacity] for i in ds.inspectors)
+    full = {"targets": sorted(writing.target_row(t) for t in ds.targets),
+            "inspectors": sorted(writing.inspector_row(i) for i in ds.inspectors)}
     blobs: dict[str, bytes] = {}
     body: dict = {"confirmed": confirmed.isoformat()}
     for name, records in (("targets", targets), ("inspectors", inspectors)):
-        data = canonical.encode({"format": DIRECTORY_FORMAT, "directory": name, "records": records})
+        digest = hashlib.sha256(canonical.encode([list(r) for r in full[name]])).hexdigest()
+        data = canonical.encode({"format": DIRECTORY_FORMAT, "directory": name, "records": records,
+                                 "full_sha256": digest})
         ref = draw.blob_ref(data)
         blobs[ref] = data
         body[name] = {"blob": ref, "count": len(records)}
