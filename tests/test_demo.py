@@ -240,11 +240,11 @@ def test_large_scale_adds_narrowed_tasks_and_scales_inspectors():
 
 def test_cli_writes_refuses_non_empty_and_force_keeps_the_ledger(tmp_path, capsys):
     out = tmp_path / "d"
-    assert cli.main(["demo-data", "--scale", "200", "--out", str(out), "--no-ledger"]) == 0
-    assert "200 targets" in capsys.readouterr().out
+    assert cli.main(["demo-data", "--scale", "100", "--out", str(out), "--no-ledger"]) == 0
+    assert "100 targets" in capsys.readouterr().out
     before = (out / "targets.csv").read_bytes()
 
-    assert cli.main(["demo-data", "--scale", "300", "--out", str(out), "--no-ledger"]) == 1
+    assert cli.main(["demo-data", "--scale", "150", "--out", str(out), "--no-ledger"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "non-empty" in err and "hint: pass --force" in err
     assert (out / "targets.csv").read_bytes() == before
@@ -253,12 +253,12 @@ def test_cli_writes_refuses_non_empty_and_force_keeps_the_ledger(tmp_path, capsy
     (out / "ledger" / "checkpoint").write_text("keep me\n")
     (out / "demo-keys").mkdir()
     (out / "stray.txt").write_text("replaced\n")
-    assert cli.main(["demo-data", "--scale", "300", "--out", str(out), "--force", "--no-ledger"]) == 0
+    assert cli.main(["demo-data", "--scale", "150", "--out", str(out), "--force", "--no-ledger"]) == 0
     captured = capsys.readouterr()
     assert "kept ledger/, demo-keys/" in captured.err
     assert (out / "ledger" / "checkpoint").read_text() == "keep me\n"
     assert (out / "demo-keys").is_dir() and not (out / "stray.txt").exists()
-    assert sum(1 for _ in open(out / "targets.csv", encoding="utf-8")) == 301
+    assert sum(1 for _ in open(out / "targets.csv", encoding="utf-8")) == 151
     assert not (tmp_path / "d.tmp").exists() and not (tmp_path / "d.old").exists()
 
 
