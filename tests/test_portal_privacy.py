@@ -132,3 +132,10 @@ def test_privacy_page_states_the_allow_list_the_code_applies():
     assert set(groups) == set(expected)
     for name, fields in expected.items():
         assert groups[name] == list(fields.values()), name
+
+
+def test_target_slugs_are_safe_path_segments():
+    assert privacy.target_slug("91379904MAQYRPNP11") == "91379904MAQYRPNP11"
+    assert privacy.target_slug("P-2025/../x") == "P-2025%2F%2E%2E%2Fx"
+    assert privacy.target_slug("..") == "%2E%2E"
+    assert privacy.target_slug("P-食品") == "P-%E9%A3%9F%E5%93%81"

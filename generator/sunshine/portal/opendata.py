@@ -30,7 +30,9 @@ def _csv(fields: list[str], rows: list[dict]) -> bytes:
 
 
 def _json(rows: list[dict]) -> bytes:
-    return (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """A JSON array, one record per line (readable, and each record goes through the C encoder)."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    return ("[\n" + ",\n".join(dumps(r) for r in rows) + "\n]\n").encode("utf-8")
 
 
 def item_rows(ds: model.Dataset) -> list[dict]:

@@ -20,6 +20,7 @@ Never published:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from fractions import Fraction
 from urllib.parse import quote
@@ -117,9 +118,14 @@ def iso(d: date | None) -> str:
     return d.isoformat() if d else ""
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
 def target_slug(code: str) -> str:
-    """The URL path segment of a target page (codes are ASCII; quoted to be safe)."""
-    return quote(code, safe="-_.")
+    """The URL path segment of a target page (codes are ASCII; anything else is percent-quoted)."""
+    if _URL_SAFE.fullmatch(code) and code not in (".", ".."):
+        return code
+    return quote(code, safe="-_").replace(".", "%2E")
 
 
 def dept_label(ds: model.Dataset, dept_id: str) -> str:

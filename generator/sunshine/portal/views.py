@@ -89,10 +89,14 @@ class Index:
             self.by_task[g.task].append(g)
             self.by_target[g.target].append(g)
         self._pub_cache: dict[tuple[int, bool, bool], dict] = {}
+        self._target_cache: dict[str, dict] = {}
 
     def target_pub(self, code: str) -> dict:
-        t = self.targets.get(code)
-        return privacy.public_target(t) if t else privacy.unknown_target(code)
+        d = self._target_cache.get(code)
+        if d is None:
+            t = self.targets.get(code)
+            d = self._target_cache[code] = privacy.public_target(t) if t else privacy.unknown_target(code)
+        return d
 
     def task_pub(self, task_id: str) -> dict:
         t = self.tasks.get(task_id)
