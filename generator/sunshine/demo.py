@@ -1157,7 +1157,18 @@ def make_results(
     unreachable, closed or uncooperative targets get non-substantive codes. Results published
     after *until* (the tasks still under way) are left out. Deterministic in *seed*.
     """
+    from .errors import CalendarError
     from .workdays import add_workdays  # the working-day calendar (chinese-calendar)
+
+    beyond = date(9999, 12, 31)  # a date past the known calendar: such results are after *until*
+
+    def wd(day: date, n: int) -> date:
+        try:
+            return add_workdays(day, n)
+        except CalendarError:
+            if until is None:
+                raise
+            return beyond
 
     settings = dataset.jurisdiction.settings
     publish_days = settings.publish_within_workdays
@@ -1189,8 +1200,8 @@ def make_results(
                 else:
                     codes, subs, note = outcome
                     irs = tuple(model.ItemResult(it.id, codes, subs, note) for it in mine)
-                entered = add_workdays(end, rng.randrange(entry_days + 1))
-                published = add_workdays(end, max(rng.randrange(1, publish_days + 1), 1))
+                entered = wd(end, rng.randrange(entry_days + 1))
+                published = wd(end, max(rng.randrange(1, publish_days + 1), 1))
                 published = max(published, entered)
                 results.append(
                     model.Result(
@@ -1212,19 +1223,19 @@ def make_results(
     late = pick.sample(range(n), max(1, round(n * 0.02)))
     for i in late:  # published after the deadline: the rules check flags these
         r = results[i]
-        published = add_workdays(r.inspection_end, publish_days + 1 + pick.randrange(8))
+        published = wd(r.inspection_end, publish_days + 1 + pick.randrange(8))
         results[i] = replace(r, published=published)
     corrections: list[model.Result] = []
     for i in sorted(pick.sample(range(n), min(n, max(2, round(n * 0.015))))):
         r = results[i]
         fixed = tuple(_corrected(ir) for ir in r.items)
-        entered = add_workdays(r.published, 5 + pick.randrange(20))
+        entered = wd(r.published, 5 + pick.randrange(20))
         corrections.append(
             replace(
                 r,
                 items=fixed,
                 entered=entered,
-                published=add_workdays(entered, 1 + pick.randrange(3)),
+                published=wd(entered, 1 + pick.randrange(3)),
                 approver_role=ApproverRole.HEAD,
                 version=2,
                 correction_reason=_REASONS[pick.randrange(len(_REASONS))],
