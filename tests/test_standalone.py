@@ -406,3 +406,30 @@ def test_signed_commit_with_a_changed_pool_member(sample):
     for msgs in ([f.message for f in main.findings], [m for _, _, m in alone.findings]):
         assert any(m.startswith("task 2026-07: the draw cannot be recomputed: draw.commit.pool: the Merkle root")
                    for m in msgs), msgs
+
+
+def test_replacements_replayed_by_both(sample):
+    """A validly signed draw.replace_target that skips the queue's next entry: both name it."""
+    s, files = sample
+    case = draw_vector("joint")
+    stratum = case["expected"]["outcome"]["strata"][0]
+    lock = case["expected"]["lock"]
+    drawn, wrong = stratum["selected"][0], stratum["queue"][1]
+    ids = make_identities()
+    body = {"algorithm": lock["algorithm"], "task": "2026-07", "lock": draw.body_hash(lock), "target": drawn,
+            "replacement": wrong, "reason": "deregistered", "approver_role": "deputy_head"}
+    blobs = {k: v for k, v in files.items() if k.startswith("blob/")}
+    f = {**layout_files(ORIGIN, chain(_raws(files), [("draw.replace_target", body, ids["amr-op"],
+                                                       "2026-10-22T00:00:00Z")]), s.log), **blobs}
+    main, alone = _both_draws(f, s.vkey)
+    assert (main.exit_code, alone.exit_code) == (3, 3)
+    want = (f"task 2026-07: target {drawn}: replaced by {wrong}, but the next unused target in the queue of "
+            f"stratum {stratum['id']} is {stratum['queue'][0]}")
+    assert [f.message for f in main.findings] == [want]
+    assert [m for _, _, m in alone.findings] == [want]
+    # the right one passes both
+    body["replacement"] = stratum["queue"][0]
+    f = {**layout_files(ORIGIN, chain(_raws(files), [("draw.replace_target", body, ids["amr-op"],
+                                                       "2026-10-22T00:00:00Z")]), s.log), **blobs}
+    main, alone = _both_draws(f, s.vkey)
+    assert (main.exit_code, alone.exit_code) == (0, 0), (main.findings, alone.findings)
