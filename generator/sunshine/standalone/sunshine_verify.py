@@ -855,7 +855,12 @@ def verify(files: dict, listing, vkey: str | None, rep: Report, allow_test_chain
         elif not recompute:
             rep.tasks[task] = "draw not recomputed (switched off)"
         else:
-            rep.tasks[task] = recompute_task(d, get_blob, allow_test_chain, rep)
+            try:
+                rep.tasks[task] = recompute_task(d, get_blob, allow_test_chain, rep)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                rep.add("policy", d["lock"]["seq"], f"task {task}: the draw cannot be recomputed: malformed draw "
+                                                    f"data ({type(exc).__name__}: {exc})")
+                rep.tasks[task] = "the draw cannot be recomputed"
 
 
 # ----------------------------------------------------------------------------- the draw (docs/spec/draw.md)
@@ -1673,7 +1678,8 @@ def main(argv=None) -> int:
             print(f"  {k}: " + (f"entry {s}: " if s is not None else "") + m)
         for n in rep.notices:
             print(f"  notice: {n}")
-        print({"ok": "OK: the ledger verifies (layers 1-2, layer 3 without working-day deadlines)",
+        print({"ok": "OK: the ledger verifies (layers 1-2, layer 3 without working-day deadlines"
+                     + (", draws NOT recomputed)" if args.no_recompute else ", every locked draw recomputed)"),
                "policy": "RULE FINDINGS: the ledger is authentic but breaks rules (exit 3)",
                "integrity": "INTEGRITY FAILURE: tampered or damaged (exit 4)"}[verdict])
     return rep.exit_code
