@@ -181,14 +181,36 @@ class MatchState:
                 return iid
         return None
 
+    def _pick(self, kind: str, department: str | None, target: str, taken, *, leader: bool = False) -> str | None:
+        """``_first`` of the ranking, computing only its head when the head is eligible.
+
+        Same result as ``_first(self.ranking(...), ...)``: the head of a ranking is
+        ``items[uniform(m)]`` from a fresh stream; otherwise the full ranking is built.
+        """
+        if (kind, department) not in self._rankings or self._current != target:
+            items = self.officers[department] if kind == "match" else self.experts
+            if not items:
+                return None
+            t = target.encode("utf-8")
+            prefix = self._prefix[department if kind == "match" else None] + len(t).to_bytes(4, "big") + t
+            iid = items[Stream(self._mac, prefix).uniform(len(items))]
+            if (
+                self.remaining[iid] > 0
+                and iid not in taken
+                and target not in self.conflicts[iid]
+                and iid not in self.removed.get(target, ())
+                and (not leader or self.required <= self.quals[iid])
+            ):
+                return iid
+        return self._first(self.ranking(kind, department, target), target, taken, leader=leader)
+
     def assign(self, target: str) -> Team:
         """Draw the team of ``target`` (raises :class:`DrawError` when a rule cannot be met)."""
         if target in self.teams:
             raise DrawError(f"target {target}: already has a team")
         rules = self.rules
         taken: list[str] = []
-        lead_rank = self.ranking("match", self.lead, target)
-        leader = self._first(lead_rank, target, taken, leader=True)
+        leader = self._pick("match", self.lead, target, taken, leader=True)
         if leader is None:
             need = f" holding {', '.join(sorted(self.required))}" if self.required else ""
             raise DrawError(
@@ -199,9 +221,8 @@ class MatchState:
         taken.append(leader)
         for d in self.departments:
             have = sum(1 for i in taken if self.by_id[i]["department"] == d)
-            rank = self.ranking("match", d, target)
             while have < rules["per_department"]:
-                iid = self._first(rank, target, taken)
+                iid = self._pick("match", d, target, taken)
                 if iid is None:
                     raise DrawError(
                         f"target {target}: department {d} must contribute {rules['per_department']} officer(s)"
@@ -211,7 +232,7 @@ class MatchState:
                 taken.append(iid)
                 have += 1
         while len(taken) < rules["min_officers"]:
-            iid = self._first(lead_rank, target, taken)
+            iid = self._pick("match", self.lead, target, taken)
             if iid is None:
                 raise DrawError(
                     f"target {target}: expected at least {rules['min_officers']} certified officers in the group,"
@@ -220,9 +241,8 @@ class MatchState:
                 )
             taken.append(iid)
         experts: list[str] = []
-        exp_rank = self.ranking("expert", None, target)
         while len(experts) < rules["experts"]:
-            iid = self._first(exp_rank, target, taken + experts)
+            iid = self._pick("expert", None, target, taken + experts)
             if iid is None:
                 raise DrawError(f"target {target}: expected {rules['experts']} expert(s) on top of the officers, got {len(experts)}")
             experts.append(iid)
