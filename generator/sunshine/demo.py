@@ -1163,6 +1163,8 @@ def make_results(
     beyond = date(9999, 12, 31)  # a date past the known calendar: such results are after *until*
 
     def wd(day: date, n: int) -> date:
+        if day >= beyond:
+            return beyond
         try:
             return add_workdays(day, n)
         except CalendarError:
