@@ -433,3 +433,38 @@ def test_replacements_replayed_by_both(sample):
                                                        "2026-10-22T00:00:00Z")]), s.log), **blobs}
     main, alone = _both_draws(f, s.vkey)
     assert (main.exit_code, alone.exit_code) == (0, 0), (main.findings, alone.findings)
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: c.update(strata="all"),
+    lambda c: c["strata"][0].update(ratio="2/4"),
+    lambda c: c["team"].update(qualifications=["b", "a"]),
+    lambda c: c["randomness"].update(lotteries=[{"name": 7}]),
+    lambda c: c.update(extra=1),
+])
+def test_malformed_signed_commit_is_a_finding_for_both(sample, change):
+    commit = json.loads(json.dumps(draw_vector("joint")["commit"]))
+    change(commit)
+    main, alone = _both_draws(_resigned_draw(sample, commit=commit), sample[0].vkey)
+    assert (main.exit_code, alone.exit_code) == (3, 3), (main.findings, alone.findings)
+    for msgs in ([f.message for f in main.findings], [m for _, _, m in alone.findings]):
+        assert len(msgs) == 1 and msgs[0].startswith("task 2026-07: the draw cannot be recomputed: "), msgs
+
+
+def test_inspector_replacement_replayed_by_both(sample):
+    s, files = sample
+    case = draw_vector("joint")
+    lock, team = case["expected"]["lock"], case["expected"]["outcome"]["teams"][0]
+    ids = make_identities()
+    body = {"algorithm": lock["algorithm"], "task": "2026-07", "lock": draw.body_hash(lock), "target": team["target"],
+            "inspector": team["leader"], "replacement": team["officers"][-1], "reason": "health",
+            "approver_role": "deputy_head"}
+    blobs = {k: v for k, v in files.items() if k.startswith("blob/")}
+    f = {**layout_files(ORIGIN, chain(_raws(files), [("draw.replace_inspector", body, ids["amr-op"],
+                                                       "2026-10-22T00:00:00Z")]), s.log), **blobs}
+    main, alone = _both_draws(f, s.vkey)
+    assert (main.exit_code, alone.exit_code) == (3, 3)
+    mm, am = [f.message for f in main.findings], [m for _, _, m in alone.findings]
+    assert mm == am and len(am) == 1, (mm, am)
+    assert am[0].startswith(f"task 2026-07: target {team['target']}: {team['leader']} replaced by "
+                            f"{team['officers'][-1]}, but the next eligible inspector of the same ranking is ")
