@@ -468,3 +468,48 @@ def test_inspector_replacement_replayed_by_both(sample):
     assert mm == am and len(am) == 1, (mm, am)
     assert am[0].startswith(f"task 2026-07: target {team['target']}: {team['leader']} replaced by "
                             f"{team['officers'][-1]}, but the next eligible inspector of the same ranking is ")
+
+
+def _synthetic_draw(n_pool, n_officers, seed_text):
+    """A draw built with the main implementation (draw.make_commit): strata, conflicts, qualifications, experts."""
+    import random
+
+    rnd = random.Random(seed_text)  # test data only; the draw's randomness is the contributions below
+    labels = [f"91379900MA{i:07d}X" for i in range(n_pool)]
+    assignment = {lb: rnd.choice(["a", "b", "c"]) for lb in labels}
+    strata = [{"id": "a", "label": "A", "ratio": "1/20", "minimum": 3},
+              {"id": "b", "label": "B", "ratio": "3/100", "minimum": 1},
+              {"id": "c", "label": "C", "ratio": "1/7", "minimum": 0}]
+    inspectors = []
+    for i in range(n_officers):
+        dept = "amr" if i % 3 else "health"
+        kind = "expert" if i % 11 == 0 else "officer"
+        inspectors.append({"id": f"I-{i:05d}", "department": dept, "kind": kind, "capacity": rnd.randint(10, 60),
+                           "qualifications": sorted({"food"} if i % 4 == 0 else set()),
+                           "conflicts": sorted(rnd.sample(labels, 2))})
+    secrets = {"amr": hashlib.sha256(seed_text.encode() + b"amr").digest(),
+               "health": hashlib.sha256(seed_text.encode() + b"health").digest()}
+    from sunshine import beacon
+    contributions = [(d, beacon.contribution_commitment("T-1", d, s), "with_randomness") for d, s in secrets.items()]
+    commit, blobs, _ = draw.make_commit(
+        task="T-1", year=2026, items=["X"], lead="amr", participants=["health"], notice="notified",
+        draw_date="2026-05-01", strata=strata, assignment=assignment, exclusions=[], inspectors=inspectors,
+        team={"min_officers": 3, "per_department": 1, "experts": 1, "qualifications": ["food"]},
+        drand_round=None, contributions=contributions)
+    randomness = draw.make_randomness_body(commit, None, contributions=list(secrets.items()))
+    return commit, randomness, blobs
+
+
+@pytest.mark.parametrize("n_pool,n_officers", [(1500, 120)])
+def test_synthetic_draw_agrees_with_the_main_engine(n_pool, n_officers):
+    commit, randomness, blobs = _synthetic_draw(n_pool, n_officers, f"agree-{n_pool}")
+    main = draw.recompute(commit, randomness, blobs.__getitem__).to_document()
+    c = sv.load_commit(commit, blobs.get)
+    doc, _, _ = sv.compute(c, sv.seed(c, sv.load_randomness(c, randomness, None, False, [])))
+    assert doc == main
+    assert sum(len(t["officers"]) for t in doc["teams"]) >= 3 * len(doc["selected"]) > 0
+
+
+@pytest.mark.slow
+def test_large_synthetic_draw_agrees_with_the_main_engine():
+    test_synthetic_draw_agrees_with_the_main_engine(30000, 1500)

@@ -1259,6 +1259,41 @@ def tickets(prk: bytes, stratum: str, labels) -> list:
     return out
 
 
+class _Ranking:
+    """A uniform permutation by a lazy Fisher–Yates shuffle (draw.md §7): for k = 0, 1, …:
+    j = k + uniform(m − k), swap positions k and j, output position k. The uniform integers come from
+    HMAC-SHA256(PRK, prefix ‖ uint32_be(i)) blocks, read as 8-byte big-endian words, with rejection
+    sampling (draw.md §2). Only as much of the ranking is computed as is read; iterating again replays it."""
+
+    def __init__(self, items, prk, prefix):
+        self.items, self.prk, self.prefix = list(items), prk, prefix
+        self.order, self.words, self.block = [], [], 0
+
+    def _uniform(self, n):
+        limit = TWO64 - TWO64 % n
+        while True:
+            if not self.words:
+                d = hmac.new(self.prk, self.prefix + struct.pack(">I", self.block), hashlib.sha256).digest()
+                self.block += 1
+                self.words.extend(reversed(struct.unpack(">4Q", d)))
+            x = self.words.pop()
+            if x < limit:
+                return x % n
+
+    def __iter__(self):
+        k = 0
+        while True:
+            if k == len(self.order):
+                m, items = len(self.items), self.items
+                if k == m:
+                    return
+                j = k + self._uniform(m - k)
+                items[k], items[j] = items[j], items[k]
+                self.order.append(items[k])
+            yield self.order[k]
+            k += 1
+
+
 class Matcher:
     """Inspector matching (draw.md §7): rankings by a lazy Fisher–Yates shuffle, teams, replacements."""
 
@@ -1274,34 +1309,15 @@ class Matcher:
         self.teams, self.removed, self.cache = {}, {}, {}
 
     def ranking(self, dept, target):
-        """The whole ranking of dept's officers (dept None: the experts) for target."""
+        """The ranking of dept's officers (dept None: the experts) for target, produced lazily."""
         key = (dept, target)
-        if key in self.cache:
-            return self.cache[key]
-        items = list(self.officers[dept] if dept is not None else self.experts)
-        prefix = frame("match", dept, target) if dept is not None else frame("expert", target)
-        words, block = [], 0
-
-        def uniform(n):
-            nonlocal block
-            limit = TWO64 - TWO64 % n
-            while True:
-                if not words:
-                    d = hmac.new(self.prk, prefix + struct.pack(">I", block), hashlib.sha256).digest()
-                    block += 1
-                    words.extend(reversed(struct.unpack(">4Q", d)))
-                x = words.pop()
-                if x < limit:
-                    return x % n
-
-        m = len(items)
-        for k in range(m):
-            j = k + uniform(m - k)
-            items[k], items[j] = items[j], items[k]
-        if len(self.cache) > 64:
-            self.cache.clear()
-        self.cache[key] = items
-        return items
+        if key not in self.cache:
+            if len(self.cache) > 64:
+                self.cache.clear()
+            items = self.officers[dept] if dept is not None else self.experts
+            prefix = frame("match", dept, target) if dept is not None else frame("expert", target)
+            self.cache[key] = _Ranking(items, self.prk, prefix)
+        return self.cache[key]
 
     def first(self, ranking, target, taken, leader=False):
         removed = self.removed.get(target, ())
