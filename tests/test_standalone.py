@@ -513,3 +513,41 @@ def test_synthetic_draw_agrees_with_the_main_engine(n_pool, n_officers):
 @pytest.mark.slow
 def test_large_synthetic_draw_agrees_with_the_main_engine():
     test_synthetic_draw_agrees_with_the_main_engine(30000, 1500)
+
+
+def _task_state(case):
+    c = case.c
+    return {"task": c["commit"]["task"], "commit": {"body": c["commit"], "seq": 1},
+            "randomness": {"body": c["randomness"], "seq": 2}, "lock": {"body": c["expected"]["lock"], "seq": 3},
+            "reveal_entry": None, "replacements": []}
+
+
+def test_sealed_vector_with_and_without_the_opening_file():
+    case = _Case("sealed")
+    case.blobs["sha256:" + hashlib.sha256(canonical.encode(case.c["expected"]["outcome"])).hexdigest()] = \
+        canonical.encode(case.c["expected"]["outcome"])
+    rep = sv.Report()
+    note = sv.recompute_task(_task_state(case), case.get_blob, True, rep)
+    assert rep.findings == [] and note.startswith("sealed strata: seed, counts, cut-offs and teams checked")
+    opening = case.c["opening"]
+    rep = sv.Report()
+    note = sv.recompute_task(_task_state(case), case.get_blob, True, rep, {opening["task"]: opening})
+    assert rep.findings == [] and note == "sealed strata opened with the opening file; draw recomputed: matches the lock"
+    # an opening that moves a member to another stratum does not open its commitment
+    bad = json.loads(json.dumps(opening))
+    m = bad["members"][0]
+    m["stratum"] = next(s["id"] for s in case.c["commit"]["strata"] if s["id"] != m["stratum"])
+    rep = sv.Report()
+    sv.recompute_task(_task_state(case), case.get_blob, True, rep, {bad["task"]: bad})
+    assert [(k, msg) for k, _, msg in rep.findings] == [
+        ("integrity", f"task {bad['task']}: the draw cannot be recomputed: opening.members[0]: {m['label']} does not "
+                      f"open its sealed commitment to stratum {m['stratum']!r}")]
+
+
+def test_cli_bad_opening_file(sample, tmp_path):
+    s, _ = sample
+    bad = tmp_path / "opening.json"
+    bad.write_text("[1]", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-I", str(SCRIPT), str(s.ledger.path), "--opening", str(bad),
+                          "--no-recompute"], capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.startswith(f"error: {bad}: expected an opening file"), out.stderr

@@ -4,6 +4,7 @@
     pip install cryptography            # required
     pip install py_ecc                  # optional: checks the BLS signatures of drand beacons
     python3 sunshine_verify.py LEDGER_DIR [--vkey VKEY] [--json] [--allow-test-chain] [--no-recompute]
+                               [--opening FILE ...]
 
 One self-contained file, independent of the `sunshine` package: it re-implements the formats of
 docs/spec/ledger.md (RFC 8785 canonical JSON, RFC 6962 Merkle trees, C2SP signed notes, checkpoints,
@@ -32,6 +33,8 @@ Checks:
     checked — seed, strata sizes, sample counts, cut-offs (each the ticket of a selected target; every
     selected target within some stratum's cut-off), the number of selected targets, and the teams
     recomputed from the published draw order; which stratum each target came from is not checked.
+    Oversight bodies holding a task's opening file pass it with --opening FILE: its commitments are
+    checked and that draw is recomputed in full.
   - no-notice tasks: the outcome is withheld until draw.list_reveal; until then the draw is not
     recomputed (a task note says so); afterwards it is, and the reveal must publish the locked outcome.
 Not checked here: working-day deadlines for publishing results (they need the official holiday
@@ -552,7 +555,7 @@ def _round_time(body):
 
 
 def verify(files: dict, listing, vkey: str | None, rep: Report, allow_test_chain: bool = False,
-           recompute: bool = True):
+           recompute: bool = True, openings=None):
     # -- layer 1
     cp = files.get("checkpoint")
     if cp is None:
@@ -856,7 +859,7 @@ def verify(files: dict, listing, vkey: str | None, rep: Report, allow_test_chain
             rep.tasks[task] = "draw not recomputed (switched off)"
         else:
             try:
-                rep.tasks[task] = recompute_task(d, get_blob, allow_test_chain, rep)
+                rep.tasks[task] = recompute_task(d, get_blob, allow_test_chain, rep, openings)
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
                 rep.add("policy", d["lock"]["seq"], f"task {task}: the draw cannot be recomputed: malformed draw "
                                                     f"data ({type(exc).__name__}: {exc})")
@@ -1090,7 +1093,8 @@ def load_commit(b: dict, get_blob) -> dict:
     if b["notice"] == "no_notice" and not any(c[2] == "with_list" for c in contribs):
         raise DrawFail(f"{w}: a no-notice task needs a contribution revealed with the list")
     return {"body": b, "task": task, "lead": lead, "participants": tuple(parts), "labels": labels,
-            "strata": strata, "members": members, "sealed": sealed is not None, "inspectors": recs, "team": team,
+            "strata": strata, "members": members, "sealed": sealed is not None,
+            "sealed_commitments": coms if sealed is not None else None, "inspectors": recs, "team": team,
             "drand": drand, "lotteries": lots, "contributions": contribs}
 
 
@@ -1591,9 +1595,39 @@ def replay(d, m, stratum_of, queues, sealed, rep) -> None:
             pol(str(exc))
 
 
-def recompute_task(d, get_blob, allow_test_chain, rep) -> str:
-    """Recompute one locked draw and compare it with its draw.lock; returns the task's note."""
+def open_sealed(c, opening) -> dict:
+    """draw.md §8: check an opening file against the sealed commitments; stratum id -> sorted labels."""
+    w = "opening"
+    if not isinstance(opening, dict) or opening.get("algorithm") != ALG or opening.get("task") != c["task"]:
+        raise DrawFail(f"{w}: expected an object with algorithm {ALG!r} and task {c['task']!r}")
+    ms = _f(opening, "members", list, w)
+    if len(ms) != len(c["labels"]):
+        raise DrawFail(f"{w}: expected {len(c['labels'])} members (pool order), got {len(ms)}", "integrity")
+    coms = c["sealed_commitments"]
+    out = {s["id"]: [] for s in c["strata"]}
+    for i, (m, label) in enumerate(zip(ms, c["labels"])):
+        mw = f"{w}.members[{i}]"
+        if _f(m, "label", str, mw) != label:
+            raise DrawFail(f"{mw}: expected label {label} (pool order), got {m['label']}", "integrity")
+        sid, nonce = _f(m, "stratum", str, mw), _f(m, "nonce", str, mw)
+        if sid not in out or not _m(_HEX64, nonce):
+            raise DrawFail(f"{mw}: unknown stratum {sid!r} or a nonce that is not 64 hex digits")
+        if hashlib.sha256(frame(ALG, "stratum", c["task"], label, sid, bytes.fromhex(nonce))).hexdigest() != coms[i]:
+            raise DrawFail(f"{mw}: {label} does not open its sealed commitment to stratum {sid!r}", "integrity")
+        out[sid].append(label)
+    for st in c["strata"]:
+        if len(out[st["id"]]) != st["size"]:
+            raise DrawFail(f"{w}: stratum {st['id']} has {len(out[st['id']])} members, but the commitment says "
+                           f"{st['size']}", "integrity")
+    return out
+
+
+def recompute_task(d, get_blob, allow_test_chain, rep, openings=None) -> str:
+    """Recompute one locked draw and compare it with its draw.lock; returns the task's note.
+
+    ``openings``: task id -> opening file (JSON) of sealed strata, for oversight bodies (draw.md §8)."""
     task, lock = d["task"], d["lock"]
+    opening = (openings or {}).get(task)
     try:
         c = load_commit(d["commit"]["body"], get_blob)
         if any(mode == "with_list" for _, _, mode in c["contributions"]) and d["reveal_entry"] is None:
@@ -1607,7 +1641,9 @@ def recompute_task(d, get_blob, allow_test_chain, rep) -> str:
                         f"task {task}: the list reveal publishes another outcome than the one locked earlier")
         ikm = load_randomness(c, d["randomness"]["body"], reveal, allow_test_chain, rep.notices)
         prk = seed(c, ikm)
-        if c["sealed"]:
+        if c["sealed"] and opening is not None:
+            c["members"] = open_sealed(c, opening)
+        elif c["sealed"]:
             ref = lock["body"].get("outcome")
             doc = _json_blob(get_blob, ref, "draw.lock.outcome")
             diffs, m = sealed_public_checks(c, prk, doc)
@@ -1622,6 +1658,9 @@ def recompute_task(d, get_blob, allow_test_chain, rep) -> str:
             return ("sealed strata: seed, counts, cut-offs and teams checked; which stratum each target came from "
                     "needs the opening file")
         doc, m, stratum_of = compute(c, prk)
+        queues = {st["id"]: st["queue"] for st in doc["strata"]}
+        if c["sealed"]:  # the published document omits each sealed stratum's selection and queue
+            doc["strata"] = [{k: st[k] for k in ("id", "size", "sample", "cutoff")} for st in doc["strata"]]
         diffs = _lock_header(c, d["randomness"]["body"], lock["body"], len(doc["selected"]))
         ref = lock["body"].get("outcome")
         if ref != "sha256:" + hashlib.sha256(jcs(doc).encode("utf-8")).hexdigest():
@@ -1637,7 +1676,9 @@ def recompute_task(d, get_blob, allow_test_chain, rep) -> str:
         rep.add("integrity", lock["seq"], f"task {task}: {x}")
     if diffs:
         return "draw recomputed: DIFFERS from the lock"
-    replay(d, m, stratum_of, {s["id"]: s["queue"] for s in doc["strata"]}, False, rep)
+    replay(d, m, stratum_of, queues, False, rep)
+    if c["sealed"]:
+        return "sealed strata opened with the opening file; draw recomputed: matches the lock"
     return "draw recomputed from its commitment and randomness: matches the lock"
 
 
@@ -1654,11 +1695,13 @@ def read_dir(path: str):
 
 
 def verify_files(files: dict, vkey: str | None = None, *, allow_test_chain: bool = False,
-                 recompute: bool = True) -> Report:
-    """Verify a ledger given as {relative path: bytes}; recompute every locked draw unless told not to."""
+                 recompute: bool = True, openings: dict | None = None) -> Report:
+    """Verify a ledger given as {relative path: bytes}; recompute every locked draw unless told not to.
+
+    ``openings`` maps a task id to its sealed strata's opening file (parsed JSON), for oversight bodies."""
     rep = Report()
     try:
-        verify(files, sorted(files), vkey, rep, allow_test_chain, recompute)
+        verify(files, sorted(files), vkey, rep, allow_test_chain, recompute, openings)
     except Bad as exc:
         rep.add("integrity", None, str(exc))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, struct.error) as exc:
@@ -1674,12 +1717,25 @@ def main(argv=None) -> int:
     ap.add_argument("--allow-test-chain", action="store_true",
                     help="accept draws on the drand TEST chain (its secret key is public: sample data only)")
     ap.add_argument("--no-recompute", action="store_true", help="check the ledger only; do not recompute the draws")
+    ap.add_argument("--opening", action="append", default=[], metavar="FILE",
+                    help="an opening file of a task's sealed strata (oversight bodies only; its task is read from "
+                         "the file): that draw is then recomputed in full; may be repeated")
     args = ap.parse_args(argv)
     if not os.path.isfile(os.path.join(args.dir, "checkpoint")):
         print(f"error: {args.dir}: not a ledger directory (no checkpoint file)", file=sys.stderr)
         return 1
+    openings = {}
+    for path in args.opening:
+        try:
+            with open(path, "rb") as f:
+                o = json.loads(f.read().decode("utf-8"))
+            openings[o["task"]] = o
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"error: {path}: expected an opening file (JSON with algorithm, task, members): {exc}",
+                  file=sys.stderr)
+            return 1
     rep = verify_files(read_dir(args.dir), args.vkey, allow_test_chain=args.allow_test_chain,
-                       recompute=not args.no_recompute)
+                       recompute=not args.no_recompute, openings=openings)
     verdict = {0: "ok", 3: "policy", 4: "integrity"}[rep.exit_code]
     if args.json:
         print(json.dumps({"verdict": verdict, "exit_code": rep.exit_code, "origin": rep.origin, "size": rep.size,
