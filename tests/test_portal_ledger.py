@@ -121,3 +121,19 @@ def test_portal_from_the_demo_jurisdiction_with_its_full_ledger(tmp_path):
     assert "尚未建立账本" not in ledger_page
     if report["findings"]:
         assert "规则问题" in ledger_page
+
+
+def test_standalone_verifier_is_downloadable_and_verifies_the_published_ledger(with_ledger):
+    """An auditor downloads the one-file verifier from the site and runs it on the site's own ledger files."""
+    import subprocess
+    import sys
+
+    from sunshine.portal.ledger_view import STANDALONE_VERIFIER
+
+    _, out = with_ledger
+    downloaded = out / "ledger" / STANDALONE_VERIFIER.name
+    assert downloaded.read_bytes() == STANDALONE_VERIFIER.read_bytes()
+    assert f'href="../ledger/{STANDALONE_VERIFIER.name}"' in (out / "ledger/index.html").read_text(encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(downloaded), str(out / "ledger/log"), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -160,14 +160,19 @@ def _view(path: Path, ds: model.Dataset) -> dict:
             "verdict": rep.verdict, "findings": [str(f) for f in rep.findings][:50],
             "downloads": [{"url": LOG_PREFIX + "checkpoint", "title": "最新检查点（checkpoint，C2SP signed note）"},
                           {"url": "ledger/keys.json", "title": "公钥及其历史（keys.json）"},
-                          {"url": "ledger/report.json", "title": "本站生成时的验证报告（JSON）"}]}
+                          {"url": "ledger/report.json", "title": "本站生成时的验证报告（JSON）"},
+                          {"url": "ledger/" + STANDALONE_VERIFIER.name,
+                           "title": "独立验证程序（单个 Python 文件，只需 cryptography；用法见文件开头）"}]}
     extra = {"ledger/keys.json": (canonical.encode(summary) if isinstance(summary, dict) else b"{}"),
-             "ledger/report.json": canonical.encode(rep.to_json())}
+             "ledger/report.json": canonical.encode(rep.to_json()),
+             "ledger/" + STANDALONE_VERIFIER.name: STANDALONE_VERIFIER.read_bytes()}
     return {"head": head, "entries": rows, "draws": draws, "by_target": by_target,
             "files": {LOG_PREFIX + rel: data for rel, data in published.items()} | extra}
 
 
 LOG_PREFIX = "ledger/log/"
+# The auditors' one-file verifier (docs/spec/ledger.md §15), published as a download beside the ledger.
+STANDALONE_VERIFIER = Path(__file__).resolve().parent.parent / "standalone" / "sunshine_verify.py"
 
 
 def _ranks(doc: dict) -> dict[str, dict]:
