@@ -951,3 +951,183 @@ def apply_replacement(o: DrawOutcome, entry_type: str, body: dict) -> list[str]:
     except DrawError as e:
         diffs.append(e.message)
     return diffs
+
+
+# --------------------------------------------------------------------------- sealed strata: the public checks
+
+@dataclass(slots=True)
+class SealedCheck:
+    """What anyone can check of a sealed draw without the opening file (spec §8, "public checks").
+
+    ``differences`` are in plain words (empty: every public check passes). When they pass,
+    ``outcome`` is the draw as far as the public can know it — the seed, the published draw order,
+    the teams matched from it (``state``) — with ``stratum_of`` mapping each target to ``None``
+    (its stratum is sealed); :func:`apply_sealed_replacement` replays replacements on it.
+    """
+
+    task: str
+    differences: list[str]
+    outcome: DrawOutcome | None = None
+    pool: frozenset = frozenset()
+    drawn: set = field(default_factory=set)  # every target drawn so far (selected and replacements)
+
+
+def lock_header_differences(lock: dict, task: str, *, commit_body: dict, randomness_body: dict, selected_count: int | None) -> list[str]:
+    """The ``draw.lock`` fields other than the outcome, against the task's entries (plain words)."""
+    diffs: list[str] = []
+    if lock.get("task") != task:
+        diffs.append(f"the lock is for task {lock.get('task')!r}, not {task!r}")
+    if lock.get("algorithm") != ALGORITHM:
+        diffs.append(f"the lock names algorithm {lock.get('algorithm')!r}, expected {ALGORITHM!r}")
+    if lock.get("commit") != body_hash(commit_body):
+        diffs.append("the lock refers to a different commitment than the task's draw.commit entry")
+    if lock.get("randomness") != body_hash(randomness_body):
+        diffs.append("the lock refers to a different randomness reveal than the task's draw.randomness entry")
+    if selected_count is not None and lock.get("selected_count") != selected_count:
+        diffs.append(f"the lock announces {lock.get('selected_count')} selected targets; its outcome document selects {selected_count}")
+    return diffs
+
+
+def sealed_public_checks(
+    commit_body: dict,
+    randomness_body: dict,
+    lock: dict,
+    get_blob: GetBlob,
+    *,
+    list_reveal: dict | None = None,
+    allow_test_chain: bool = False,
+) -> SealedCheck:
+    """The public checks of a sealed draw (spec §8) against its ``draw.lock`` and outcome document.
+
+    The commitment and randomness are checked as for any draw (:func:`load_commitment` recomputes
+    each stratum's sample with the ceil rule; :func:`load_randomness` verifies the beacon and the
+    contributions); bad inputs raise as in :func:`recompute`. Then, in the outcome document: the seed;
+    each stratum's id, size and sample against the commitment, ``cutoff`` null exactly when ``sample``
+    is 0; ``selected`` holds exactly the sum of the samples, distinct pool labels; every cut-off is
+    ``ticket(S, x)`` of some selected ``x``; every selected ``x`` has ``ticket(S, x) ≤ cutoff(S)`` for
+    some stratum ``S``; the teams are those matching (§7) draws in the published order. Which stratum
+    each target came from (so the exact selection and the queues) needs the opening file.
+    """
+    from . import matching
+
+    c = load_commitment(commit_body, get_blob)
+    if not c.sealed:
+        raise DrawError(f"task {c.task}: the strata are public; recompute the draw in full (draw.recompute)")
+    values = load_randomness(c, randomness_body, list_reveal=list_reveal, allow_test_chain=allow_test_chain)
+    prk = seed(c.body, values)
+    check = SealedCheck(c.task, [], pool=frozenset(c.labels))
+    out = check.differences
+    try:
+        doc = canonical.decode(fetch_blob(get_blob, lock.get("outcome"), "draw.lock.outcome"))
+    except (FormatError, DrawError, IntegrityError) as e:
+        out += lock_header_differences(lock, c.task, commit_body=commit_body, randomness_body=randomness_body, selected_count=None)
+        out.append(f"the lock's outcome document cannot be read: {e.message}")
+        return check
+    if not isinstance(doc, dict):
+        out.append("the lock's outcome document is not a JSON object")
+        return check
+    sel = doc.get("selected")
+    if not isinstance(sel, list) or not all(isinstance(x, str) and LABEL_RE.fullmatch(x) for x in sel):
+        out += lock_header_differences(lock, c.task, commit_body=commit_body, randomness_body=randomness_body, selected_count=None)
+        out.append("the lock's list of selected targets is not a list of labels")
+        return check
+    out += lock_header_differences(lock, c.task, commit_body=commit_body, randomness_body=randomness_body, selected_count=len(sel))
+    if doc.get("algorithm") != ALGORITHM or doc.get("task") != c.task:
+        out.append(f"the outcome document names algorithm {doc.get('algorithm')!r} and task {doc.get('task')!r}; "
+                   f"expected {ALGORITHM!r} and {c.task!r}")
+    if set(doc) != {"algorithm", "task", "seed", "strata", "selected", "teams"}:
+        out.append(f"the outcome document has fields {sorted(doc)}; expected algorithm, task, seed, strata, selected, teams")
+    if doc.get("seed") != prk.hex():
+        out.append("the seed in the lock differs from the seed derived from the commitment and the randomness")
+    got = doc.get("strata") if isinstance(doc.get("strata"), list) else []
+    if [s.get("id") if isinstance(s, dict) else None for s in got] != [s.id for s in c.strata]:
+        out.append(f"the lock's strata are not the commitment's strata in order ({', '.join(s.id for s in c.strata)})")
+        return check
+    want = sum(s.sample for s in c.strata)
+    if len(sel) != want:
+        out.append(f"the lock selects {len(sel)} targets; the strata's sample counts add up to {want}")
+    if len(set(sel)) != len(sel):
+        twice = sorted({x for x in sel if sel.count(x) > 1})
+        out.append(f"the lock selects {', '.join(twice[:5])} more than once")
+    outside = [x for x in sel if x not in check.pool]
+    if outside:
+        out.append(f"the lock selects {', '.join(outside[:5])}, not in the committed pool")
+    cutoffs: dict[str, str] = {}
+    for s, g in zip(c.strata, got):
+        if set(g) != {"id", "size", "sample", "cutoff"}:
+            out.append(f"stratum {s.id}: a sealed stratum's outcome has exactly id, size, sample and cutoff; got {', '.join(sorted(g))}")
+        for k, v in (("size", s.size), ("sample", s.sample)):
+            if g.get(k) != v:
+                out.append(f"stratum {s.id}: the lock says {k} {g.get(k)!r}, the commitment says {v!r}")
+        cv = g.get("cutoff")
+        if (cv is None) != (s.sample == 0) or (cv is not None and not (isinstance(cv, str) and _HEX64.fullmatch(cv))):
+            out.append(f"stratum {s.id}: the lock's cutoff {cv!r} does not fit sample {s.sample} "
+                       f"(expected {'null' if s.sample == 0 else '64 hex digits'})")
+        elif cv is not None:
+            cutoffs[s.id] = cv
+    if out:
+        return check
+    ex = hkdf.Expander(prk)
+    tickets = {sid: {k[32:].decode("utf-8"): k[:32].hex() for k in tickets_sorted_keys(ex, sid, sel)} for sid in cutoffs}
+    for sid, cv in cutoffs.items():
+        if cv not in tickets[sid].values():
+            out.append(f"stratum {sid}: the cutoff {cv} is not the ticket of any selected target in that stratum")
+    for x in sel:
+        if not any(tickets[sid][x] <= cv for sid, cv in cutoffs.items()):
+            out.append(f"target {x}: its ticket is beyond the cut-off of every stratum, so it cannot have been drawn")
+    if out:
+        return check
+    state = matching.MatchState.create(prk, c.inspectors, c.lead, c.participants, c.team)
+    try:
+        teams = tuple(state.assign(x) for x in sel)
+    except DrawError as e:
+        out.append(f"the teams cannot be matched in the published draw order: {e.message}")
+        return check
+    expected_teams = [t.to_json() for t in teams]
+    if doc.get("teams") != expected_teams:
+        exp = {"seed": prk.hex(), "strata": [], "selected": sel, "teams": expected_teams}
+        out += [d for d in describe_differences(exp, {**doc, "seed": prk.hex(), "strata": []})
+                if not d.startswith("the lock's outcome document differs")] or \
+            ["the lock's teams differ from the teams matched in the published draw order"]
+    if out:
+        return check
+    check.outcome = DrawOutcome(c.task, prk, True, (), tuple(sel), {x: None for x in sel}, teams, state)
+    check.drawn = set(sel)
+    return check
+
+
+def apply_sealed_replacement(check: SealedCheck, entry_type: str, body: dict) -> list[str]:
+    """Replay a replacement on a sealed draw that passed :func:`sealed_public_checks` (ledger order).
+
+    An inspector replacement is checked as in any draw (the next eligible inspector of the same
+    ranking, :func:`apply_replacement`). A target replacement comes from a sealed queue: the public
+    can check only that the replacement is a pool member never drawn before (its rank in the queue
+    needs the opening file); its team is then matched and later entries are judged against it.
+    """
+    from .vocabulary import TargetReplacementReason
+
+    o = check.outcome
+    if o is None:
+        raise DrawError(f"task {check.task}: the sealed draw did not pass its public checks; replacements cannot be replayed")
+    if entry_type != "draw.replace_target":
+        return apply_replacement(o, entry_type, body)
+    if not isinstance(body, dict) or body.get("task") != o.task:
+        return [f"{entry_type}: expected an entry for task {o.task!r}, got {body.get('task') if isinstance(body, dict) else body!r}"]
+    target, claimed = body.get("target"), body.get("replacement")
+    diffs: list[str] = []
+    if body.get("reason") not in TargetReplacementReason.keys():
+        diffs.append(f"target {target}: replacement reason {body.get('reason')!r} is not one of {', '.join(TargetReplacementReason.keys())}")
+    if target not in o.state.teams:
+        return [*diffs, f"target {target}: not among the task's current targets"]
+    if claimed not in check.pool:
+        return [*diffs, f"target {target}: replaced by {claimed!r}, which is not in the committed pool"]
+    if claimed in check.drawn:
+        return [*diffs, f"target {target}: replaced by {claimed}, which was already drawn"]
+    try:
+        o.state.drop(target)
+        o.state.assign(claimed)
+    except DrawError as e:
+        return [*diffs, e.message]
+    o.stratum_of[claimed] = None
+    check.drawn.add(claimed)
+    return diffs
