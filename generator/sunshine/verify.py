@@ -12,7 +12,8 @@ present (so that stray or superseded files are checked too).
   matching their hashes, witness cosignatures.
 * **Layer 3 — domain rules the ledger can show**: one live commitment per task, the draw steps in order
   (commit → randomness → lock → dispatch; nothing redrawn after the randomness), draws recomputed with
-  :func:`sunshine.draw.recompute` when that module is present, results published within the working-day
+  :func:`sunshine.draw.recompute` (sealed strata: the public checks of :func:`sunshine.draw.sealed_public_checks`,
+  or in full with the task's opening file), results published within the working-day
   deadline, corrections after an original result.
 
 Tamper evidence is an ``integrity`` finding (exit code 4); a rule broken by validly signed entries is a
@@ -203,12 +204,15 @@ def verify_files(
     calendar=None,
     recompute_draws: bool = True,
     allow_test_chain: bool = False,
+    openings: Mapping[str, dict] | None = None,
 ) -> Report:
     """Verify a ledger given as files; returns a :class:`Report` (never raises for bad input).
 
     *vkey* pins the log's verifier key (``name+hash+base64``); without it the key named in the genesis
     entry is used (trust on first use, said in the report). *previous* is the checkpoint note this
     verifier accepted last time for the same origin. *tlog_only* stops after layer 1 (any C2SP log).
+    *openings* maps a task id to the opening file of its sealed strata (oversight bodies): that draw is
+    then recomputed in full; without one a sealed draw gets the public checks (docs/spec/draw.md §8).
     """
     rep = Report()
     try:
@@ -224,7 +228,7 @@ def verify_files(
     # cosignatures recorded in checkpoint.witness entries
     _witnesses(entries, state, tree, rep)
     rep.keys = state.keys_summary()
-    _layer3(entries, state, files, rep, calendar, recompute_draws, allow_test_chain)
+    _layer3(entries, state, files, rep, calendar, recompute_draws, allow_test_chain, openings or {})
     return rep
 
 
@@ -481,12 +485,13 @@ def _witnesses(entries: list[Entry], state: LedgerState, tree: _Tree, rep: Repor
 
 
 def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calendar, recompute_draws: bool,
-            allow_test_chain: bool) -> None:
+            allow_test_chain: bool, openings: Mapping[str, dict] | None = None) -> None:
     """Draw order (the ceremony's own :class:`~sunshine.ceremony.DrawTracker`), recomputation, results."""
     from . import ceremony
     from . import draw as draw_mod
 
     rep.layers_run.append(3)
+    openings = openings or {}
     settings = entries[0].body.get("settings", {})
     publish_days = settings.get("publish_within_workdays", 20)
     tracker = ceremony.DrawTracker()
@@ -536,11 +541,18 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
                                                     "task's outcome is withheld, until its list reveal)")
                 continue
         if recompute_draws and t.lock is not None and t.commit is not None and t.randomness is not None:
-            _recompute(draw_mod, ceremony, t, get_blob, rep, allow_test_chain=allow_test_chain)
+            _recompute(draw_mod, ceremony, t, get_blob, rep, allow_test_chain=allow_test_chain,
+                       opening=openings.get(task))
         rep.tasks[task] = {"state": t.state, "commitments": t.commits, "voided": len(t.voided),
                            "replacements": len(t.replacements), "note": t.note}
     if not recompute_draws and any(t.lock is not None for t in tracker.tasks.values()):
         rep.notices.append("draws not recomputed (recomputation switched off)")
+    for task in sorted(openings):
+        t = tracker.tasks.get(task)
+        if t is None or t.lock is None:
+            rep.notices.append(f"opening file for task {task}: the ledger has no locked draw of that task; not used")
+        elif t.commit is not None and "sealed" not in t.commit.body:
+            rep.notices.append(f"opening file for task {task}: its strata are public; not used")
 
 
 def _deadline(e: Entry, n: int, calendar, rep: Report, memo: dict) -> None:
@@ -562,20 +574,35 @@ def _deadline(e: Entry, n: int, calendar, rep: Report, memo: dict) -> None:
                                     f"after the deadline {due} ({n} working days after the inspection ended {end})")
 
 
-def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain: bool) -> None:
-    """Recompute a locked draw from its commitment and randomness; compare with the lock; replay replacements."""
+def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain: bool,
+               opening: dict | None = None) -> None:
+    """Recompute a locked draw from its commitment and randomness; compare with the lock; replay replacements.
+
+    Sealed strata (docs/spec/draw.md §8): with the task's *opening* file the draw is recomputed in full;
+    without it the public checks run (:func:`sunshine.draw.sealed_public_checks`)."""
     lock = t.lock
+    list_reveal = t.list_reveal.body if t.list_reveal is not None else None
     try:
         c = draw_mod.load_commitment(t.commit.body, get_blob)
-        if c.sealed:
-            t.note = "sealed strata: counts and cut-offs are public; the selection is recomputed with the opening file"
-            return
         if any(mode == "with_list" for _d, _c, mode in c.contributions) and t.list_reveal is None:
             t.note = "no-notice task: the draw is recomputed once the list is revealed"
             return
-        outcome = draw_mod.recompute(t.commit.body, t.randomness.body, get_blob,
-                                     list_reveal=t.list_reveal.body if t.list_reveal is not None else None,
-                                     allow_test_chain=allow_test_chain)
+        if c.sealed and opening is None:
+            check = draw_mod.sealed_public_checks(t.commit.body, t.randomness.body, lock.body, get_blob,
+                                                  list_reveal=list_reveal, allow_test_chain=allow_test_chain)
+            for d in check.differences:
+                rep.add("integrity", 3, lock.seq, f"task {t.task}: {d}")
+            if check.differences:
+                t.note = "sealed strata: the public checks FAIL"
+                return
+            for e in t.replacements:
+                for msg in draw_mod.apply_sealed_replacement(check, e.type, e.body):
+                    rep.add("policy", 3, e.seq, f"task {t.task}: {msg}")
+            t.note = ("sealed strata: seed, counts, cut-offs, tickets of the selected and teams checked; "
+                      "membership needs the opening file")
+            return
+        outcome = draw_mod.recompute(t.commit.body, t.randomness.body, get_blob, list_reveal=list_reveal,
+                                     opening=opening if c.sealed else None, allow_test_chain=allow_test_chain)
         diffs = draw_mod.compare_with_lock(outcome, lock.body, get_blob, commit_body=t.commit.body,
                                            randomness_body=t.randomness.body)
     except SunshineError as exc:
@@ -588,4 +615,5 @@ def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain
         return
     for e, msg in ceremony.replay_replacements(outcome, t.replacements):
         rep.add("policy", 3, e.seq, msg)
-    t.note = "draw recomputed from its commitment and randomness: matches the lock"
+    t.note = ("sealed strata opened with the opening file; draw recomputed: matches the lock" if c.sealed else
+              "draw recomputed from its commitment and randomness: matches the lock")

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .. import verify as verify_mod
-from ..errors import LedgerError
+from ..errors import FormatError, LedgerError
 from ..ledger_store import DirectoryFiles
 from .keys import DEFAULT_LEDGER
 
@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Verify a ledger directory in three layers (docs/spec/ledger.md §13): 1. the C2SP checkpoint, "
             "tiles and Merkle root (works for any C2SP tlog-tiles log with --vkey --tlog-only); 2. entries, hash "
             "chain, signatures, signers and key validity, blobs, witness cosignatures; 3. draw steps in order, "
-            "draws recomputed, results within the working-day deadline. Remembers the last checkpoint verified "
+            "draws recomputed (sealed strata: the public checks, or in full with --opening), results within the "
+            "working-day deadline. Remembers the last checkpoint verified "
             "per origin and reports a fork or rollback. Exit status: 0 ok, 3 rule findings only, 4 integrity "
             "failure (tampering), 1 could not run."
         ),
@@ -65,7 +66,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="data directory whose calendar-overrides.yaml completes the working-day calendar")
     p.add_argument("--allow-test-chain", action="store_true",
                    help="accept draws on the drand TEST chain (its secret key is public: sample data only)")
+    p.add_argument("--opening", action="append", default=[], metavar="FILE",
+                   help="the opening file of a task's sealed strata (oversight bodies only, as written by "
+                        "'sunshine draw commit --opening-out'; its task is read from the file): that draw is then "
+                        "recomputed in full instead of the public checks; may be repeated")
     p.set_defaults(func=run)
+
+
+def load_opening(path) -> dict:
+    """Read an opening file (docs/spec/draw.md §8): ``{"algorithm","task","members":[…]}``.
+
+    Its commitments are checked against the ledger's ``draw.commit`` in layer 3; here only its shape."""
+    from ..draw import ALGORITHM, ID_RE
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read the opening file: {exc.strerror}") from None
+    try:
+        o = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FormatError(f"{path}: expected an opening file (JSON), got invalid JSON: {exc}") from None
+    if not isinstance(o, dict):
+        raise FormatError(f"{path}: expected an opening file (a JSON object with algorithm, task, members), "
+                          f"got {type(o).__name__}")
+    if o.get("algorithm") != ALGORITHM:
+        raise FormatError(f"{path}: field 'algorithm': expected {ALGORITHM!r}, got {o.get('algorithm')!r}")
+    if not isinstance(o.get("task"), str) or not ID_RE.fullmatch(o["task"]):
+        raise FormatError(f"{path}: field 'task': expected a task id, got {o.get('task')!r}")
+    if not isinstance(o.get("members"), list):
+        raise FormatError(f"{path}: field 'members': expected a list of {{label, stratum, nonce}}, "
+                          f"got {type(o.get('members')).__name__}")
+    return o
+
+
+def load_openings(paths) -> dict[str, dict]:
+    """Opening files by task (one per task)."""
+    out: dict[str, dict] = {}
+    for path in paths:
+        o = load_opening(path)
+        if o["task"] in out:
+            raise FormatError(f"{path}: a second opening file for task {o['task']}",
+                              hint="pass one --opening per sealed task")
+        out[o["task"]] = o
+    return out
 
 
 def _check_chunk(batch):
@@ -142,7 +186,7 @@ def parallel_checker(jobs: int = 0) -> ParallelChecker:
 
 
 def verify_directory(path, *, vkey=None, state_dir: Path | None = None, tlog_only=False, jobs=0, calendar=None,
-                     allow_test_chain=False) -> verify_mod.Report:
+                     allow_test_chain=False, openings: dict[str, dict] | None = None) -> verify_mod.Report:
     files = DirectoryFiles(path)
     if not (Path(path) / "checkpoint").exists():
         raise LedgerError(f"{path}: not a ledger directory (no checkpoint file)")
@@ -157,7 +201,7 @@ def verify_directory(path, *, vkey=None, state_dir: Path | None = None, tlog_onl
     with ParallelChecker(jobs) as checker:
         rep = verify_mod.verify_files(
             files, vkey=vkey, listing=files.listing(), previous=previous, tlog_only=tlog_only,
-            check_signatures=checker, calendar=calendar, allow_test_chain=allow_test_chain,
+            check_signatures=checker, calendar=calendar, allow_test_chain=allow_test_chain, openings=openings,
         )
     if remembered is not None and rep.integrity_ok and rep.origin:
         remembered.parent.mkdir(parents=True, exist_ok=True)
@@ -176,9 +220,11 @@ def run(args: argparse.Namespace) -> int:
         from ..workdays import Calendar
 
         calendar = Calendar.from_dir(args.data)
+    openings = load_openings(args.opening)
     state_dir = None if args.no_state else (Path(args.state) if args.state else default_state_dir())
     rep = verify_directory(args.dir, vkey=args.vkey, state_dir=state_dir, tlog_only=args.tlog_only,
-                           jobs=args.jobs, calendar=calendar, allow_test_chain=args.allow_test_chain)
+                           jobs=args.jobs, calendar=calendar, allow_test_chain=args.allow_test_chain,
+                           openings=openings)
     if args.json:
         print(json.dumps(rep.to_json(), ensure_ascii=False, indent=2))
     else:
