@@ -122,9 +122,11 @@ def test_sample_ledger_opening_files_recompute_in_full(sample_files, tmp_path, c
 CASE = draw_vector("sealed")
 
 
-def build_sealed_ledger(path: Path, outcome: dict | None = None, *, lock_changes: dict | None = None) -> dict:
+def build_sealed_ledger(path: Path, outcome: dict | None = None, *, lock_changes: dict | None = None,
+                        after: list[tuple[str, dict]] = ()) -> dict:
     """A ledger holding the vector's sealed draw: commit, randomness and a lock over *outcome* (default: the
-    honest one), each signed by the lead department's operator. Returns the ledger's files."""
+    honest one), then the entries *after* (bodies get the lock's hash as ``lock``), each signed by the lead
+    department's operator. Returns the ledger's files."""
     ids = make_identities()
     led = Ledger.create(path, ORIGIN, log_signer(ORIGIN),
                         genesis_body(ids), "2025-01-02T01:00:00Z", sync=False)
@@ -145,6 +147,8 @@ def build_sealed_ledger(path: Path, outcome: dict | None = None, *, lock_changes
     led.append("draw.commit", CASE["commit"], op, "2025-04-09T02:00:00Z")
     led.append("draw.randomness", CASE["randomness"], op, "2025-04-10T02:05:00Z")
     led.append("draw.lock", lock, op, "2025-04-10T02:10:00Z")
+    for i, (type_, body) in enumerate(after):
+        led.append(type_, {**body, "lock": draw.body_hash(lock)}, op, f"2025-04-1{1 + i}T02:00:00Z")
     return read_files(path)
 
 
@@ -235,6 +239,53 @@ def test_opening_recomputes_fully_and_a_wrong_opening_is_an_integrity_finding(tm
     assert _messages(main) == [f"task 2025-03: the draw cannot be recomputed: opening.members[0]: {m['label']} "
                                f"does not open its sealed commitment to stratum {m['stratum']!r}"]
     assert _alone(files, openings={"2025-03": bad}).exit_code == 4
+
+
+def _replacement(type_: str, **kw) -> tuple[str, dict]:
+    return type_, {"algorithm": ALGORITHM, "task": "2025-03", "reason": kw.pop("reason"),
+                   "approver_role": "deputy_head", **kw}
+
+
+def test_replacements_of_a_sealed_draw_are_replayed(tmp_path):
+    doc, lock = CASE["expected"]["outcome"], CASE["expected"]["lock"]
+
+    def get_blob(ref):
+        return canonical.encode(doc) if ref == lock["outcome"] else CASE["blobs"][ref].encode("utf-8")
+
+    check = draw.sealed_public_checks(CASE["commit"], CASE["randomness"], lock, get_blob, allow_test_chain=True)
+    assert check.differences == []
+    # the public can say only that a replacement target is a pool member never drawn; its team is matched
+    c = draw.load_commitment(CASE["commit"], get_blob)
+    target, new = doc["selected"][0], next(x for x in c.labels if x not in doc["selected"])
+    rt = _replacement("draw.replace_target", target=target, replacement=new, reason="deregistered")
+    assert draw.apply_sealed_replacement(check, *rt) == []
+    before = check.outcome.state.teams[new]
+    officer = before.officers[-1]
+    designated = next(i for i in check.outcome.state.replace(new, officer).officers if i not in before.officers)
+    ri = _replacement("draw.replace_inspector", target=new, inspector=officer, replacement=designated,
+                      reason="work_conflict")
+    files = build_sealed_ledger(tmp_path / "ok", after=[rt, ri])
+    main, alone = _verify(files), _alone(files)
+    assert main.findings == [] and main.tasks["2025-03"]["replacements"] == 2
+    assert main.tasks["2025-03"]["note"] == PUBLIC_NOTE
+    assert alone.exit_code == 0 and alone.findings == []
+
+    # a replacement target drawn already; an inspector replacement that skips the designated one
+    again = _replacement("draw.replace_target", target=doc["selected"][1], replacement=doc["selected"][2],
+                         reason="moved_out")
+    wrong = next(r["id"] for r in c.inspectors if r["department"] == "amr" and r["kind"] == "officer"
+                 and r["id"] not in (*before.officers, designated))
+    skip = _replacement("draw.replace_inspector", target=new, inspector=officer, replacement=wrong,
+                        reason="work_conflict")
+    files = build_sealed_ledger(tmp_path / "bad", after=[again, rt, skip])
+    main = _verify(files)
+    assert main.verdict == "policy"
+    assert _messages(main) == [
+        f"task 2025-03: target {doc['selected'][1]}: replaced by {doc['selected'][2]}, which was already drawn",
+        f"task 2025-03: target {new}: {officer} replaced by {wrong}, but the next eligible inspector of the same "
+        f"ranking is {designated}",
+    ]
+    assert _alone(files).exit_code == 3
 
 
 def test_opening_file_for_an_unknown_task_is_a_notice(tmp_path):
