@@ -1005,7 +1005,8 @@ def sealed_public_checks(
     each stratum's id, size and sample against the commitment, ``cutoff`` null exactly when ``sample``
     is 0; ``selected`` holds exactly the sum of the samples, distinct pool labels; every cut-off is
     ``ticket(S, x)`` of some selected ``x``; every selected ``x`` has ``ticket(S, x) ≤ cutoff(S)`` for
-    some stratum ``S``; the teams are those matching (§7) draws in the published order. Which stratum
+    some stratum ``S``, and at least ``sample`` selected targets are within each stratum's cut-off; the
+    teams are those matching (§7) draws in the published order. Which stratum
     each target came from (so the exact selection and the queues) needs the opening file.
     """
     from . import matching
@@ -1075,6 +1076,11 @@ def sealed_public_checks(
     for x in sel:
         if not any(tickets[sid][x] <= cv for sid, cv in cutoffs.items()):
             out.append(f"target {x}: its ticket is beyond the cut-off of every stratum, so it cannot have been drawn")
+    for s in c.strata:  # the stratum's own sample members are all within its cut-off
+        within = sum(1 for t in tickets.get(s.id, {}).values() if t <= cutoffs[s.id]) if s.id in cutoffs else 0
+        if within < s.sample:
+            out.append(f"stratum {s.id}: only {within} selected target(s) have a ticket within its cut-off, "
+                       f"fewer than its sample of {s.sample}")
     if out:
         return check
     state = matching.MatchState.create(prk, c.inspectors, c.lead, c.participants, c.team)
