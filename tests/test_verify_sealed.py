@@ -189,6 +189,12 @@ def _tampered(kind: str) -> tuple[dict, str]:
     if kind == "cutoff":
         doc["strata"][0]["cutoff"] = "ff" * 32
         return doc, "task 2025-03: stratum high: the cutoff " + "ff" * 32 + " is not the ticket of any selected target in that stratum"
+    if kind == "low-cutoff":
+        # the cut-off of "high" lowered to the smallest ticket any selected target has in "high": still the
+        # ticket of a selected target, but fewer than the stratum's sample lie within it
+        low = min(draw.ticket(prk, "high", x).hex() for x in doc["selected"])
+        doc["strata"][0]["cutoff"] = low
+        return doc, "task 2025-03: stratum high: only 1 selected target(s) have a ticket within its cut-off, fewer than its sample of 3"
     if kind == "team":
         t = doc["teams"][0]
         others = [r["id"] for r in c.inspectors if r["kind"] == "officer" and r["id"] not in t["officers"]]
@@ -205,7 +211,7 @@ def _tampered(kind: str) -> tuple[dict, str]:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["target", "cutoff", "team", "sample", "seed"])
+@pytest.mark.parametrize("kind", ["target", "cutoff", "low-cutoff", "team", "sample", "seed"])
 def test_tampered_but_signed_sealed_lock_is_caught_and_named(tmp_path, kind):
     doc, words = _tampered(kind)
     files = build_sealed_ledger(tmp_path / "l", doc)
