@@ -551,3 +551,21 @@ def test_cli_bad_opening_file(sample, tmp_path):
     out = subprocess.run([sys.executable, "-I", str(SCRIPT), str(s.ledger.path), "--opening", str(bad),
                           "--no-recompute"], capture_output=True, text=True)
     assert out.returncode == 1 and out.stderr.startswith(f"error: {bad}: expected an opening file"), out.stderr
+
+
+def test_vkeys_whose_base64_contains_plus_parse_as_in_the_package():
+    """Base64 key data often contains '+': split only at the first two, as Go's note.NewVerifier does."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sunshine import note
+
+    seen_plus = 0
+    for i in range(64):
+        priv = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"vkey-plus-%d" % i).digest())
+        vkey = note.format_verifier_key("sunshine.example/plus", priv.public_key())
+        name, alg, pub = sv.parse_vkey(vkey)
+        ref = note.parse_verifier_key(vkey)
+        assert (name, ref.key_id.hex()) == ("sunshine.example/plus", vkey.split("+")[1])
+        assert pub == priv.public_key().public_bytes_raw() and alg == 1
+        seen_plus += "+" in vkey.split("+", 2)[2]
+    assert seen_plus > 0  # the case that used to fail was exercised

@@ -270,7 +270,7 @@ def key_id(name: str, alg_pub: bytes) -> bytes:
 
 
 def parse_vkey(vkey: str):
-    parts = vkey.split("+")
+    parts = vkey.split("+", 2)  # the name has no "+"; the base64 key may (as in Go note.NewVerifier)
     if len(parts) != 3 or not _NAME_RE.fullmatch(parts[0]) or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
         raise Bad(f"verifier key: expected name+hex8+base64, got {vkey!r}")
     raw = b64(parts[2], "verifier key")
