@@ -1434,6 +1434,23 @@ def _cell_slug(s: str) -> str:
     return s
 
 
+def _convert_row(row: list[str], line: int, cols: dict[str, int], parsers: dict, defaults: dict, table) -> dict | None:
+    """The row's cells through their column's converter, over ``defaults``; ``None`` after reporting
+    every cell that does not convert (each as its own problem, naming line and column)."""
+    vals = dict(defaults)
+    ok = True
+    for name, idx in cols.items():
+        conv = parsers.get(name)
+        if conv is None:
+            continue
+        try:
+            vals[name] = conv(row[idx])
+        except ValueError as exc:
+            table.error(line, name, str(exc))
+            ok = False
+    return vals if ok else None
+
+
 def _load_inspectors(root: str, problems: list[Problem], where: dict) -> tuple[model.Inspector, ...] | None:
     path = os.path.join(root, INSPECTORS_FILE)
     rel = INSPECTORS_FILE
@@ -1467,18 +1484,8 @@ def _load_inspectors(root: str, problems: list[Problem], where: dict) -> tuple[m
     cols: dict[str, int] = {}
 
     def handle(row: list[str], line: int) -> None:
-        vals = dict(defaults)
-        ok = True
-        for name, idx in cols.items():
-            conv = parsers.get(name)
-            if conv is None:
-                continue
-            try:
-                vals[name] = conv(row[idx])
-            except ValueError as exc:
-                table.error(line, name, str(exc))
-                ok = False
-        if not ok:
+        vals = _convert_row(row, line, cols, parsers, defaults, table)
+        if vals is None:
             return
         if vals["id"] in first_line:
             table.error(line, "id", f"duplicate inspector id {vals['id']!r} (first on line {first_line[vals['id']]})")
@@ -1556,19 +1563,10 @@ def _results_file(path: str, rel: str, problems: list[Problem], where: dict) -> 
     groups: dict[tuple, list] = {}
 
     def handle(row: list[str], line: int) -> None:
-        vals = dict(defaults)
-        ok = True
-        for name, idx in cols.items():
-            conv = parsers.get(name)
-            if conv is None:
-                continue
-            try:
-                vals[name] = conv(row[idx])
-            except ValueError as exc:
-                table.error(line, name, str(exc))
-                ok = False
-        if not ok:
+        vals = _convert_row(row, line, cols, parsers, defaults, table)
+        if vals is None:
             return
+        ok = True
         key = (vals["task"], vals["target"], vals["department"], vals["version"])
         g = groups.get(key)
         shared = tuple(vals[k] for k in _RESULT_SHARED)
