@@ -417,9 +417,17 @@ def _fast_float(text: str):
     raise _NotFast
 
 
+def _fast_int(text: str) -> int:
+    value = int(text)
+    if not -canonical.MAX_SAFE_INTEGER <= value <= canonical.MAX_SAFE_INTEGER:
+        raise _NotFast
+    return value
+
+
 #: Bytes that send a value to the careful decoder: a 4-byte UTF-8 sequence (a character beyond the BMP,
-#: where UTF-16 and code-point key order may differ) or 16+ digits in a row (an integer maybe beyond 2**53).
-_CAREFUL = re.compile(rb"[\xf0-\xf4]|[0-9]{16}")
+#: where UTF-16 and code-point key order may differ). Integers beyond ±(2**53−1) are sent there by
+#: :func:`_fast_int` (a search for long digit runs cost more than the rest of the fast path).
+_CAREFUL = re.compile(rb"[\xf0-\xf4]")
 
 
 def decode_canonical(data: bytes) -> object:
@@ -430,14 +438,14 @@ def decode_canonical(data: bytes) -> object:
     UTF-16 order), integers within ±(2**53−1) and valid Unicode strings (the same escapes:
     ``\\" \\\\ \\b \\f \\n \\r \\t`` and lowercase ``\\u00xx``). So when re-encoding that way gives back
     *data* byte for byte — which also rules out duplicate member names, whitespace and any other
-    spelling — *data* is canonical. Floats, characters beyond the BMP, long digit runs, lone surrogates
+    spelling — *data* is canonical. Floats, characters beyond the BMP, integers beyond ±(2**53−1), lone surrogates
     and every mismatch go to :func:`canonical.decode`, which decides and names the error.
     ``tests/test_entries.py`` checks that both agree.
     """
     if _CAREFUL.search(data):
         return canonical.decode(data)
     try:
-        obj = json.loads(data, parse_float=_fast_float, parse_constant=_fast_float)
+        obj = json.loads(data, parse_float=_fast_float, parse_int=_fast_int, parse_constant=_fast_float)
         again = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except (_NotFast, ValueError, UnicodeError, RecursionError, TypeError):
         return canonical.decode(data)
