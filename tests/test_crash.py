@@ -47,12 +47,18 @@ def run_with_kills(path: Path, total: int, seed: int) -> tuple[int, int]:
                                 text=True, env=env)
         line = proc.stdout.readline()
         assert line.startswith("ready"), line
-        delay = rng.uniform(0, 1.5)  # an append with fsync takes ~30 ms here: several per run, killed anywhere
-        deadline = time.monotonic() + delay
+        # Let the writer acknowledge a random number of appends (at most 30, so that every run of 100
+        # appends is killed several times whatever the machine's speed), then kill it after a random
+        # fraction of an append (one takes ~30 ms with fsync here): the kill lands anywhere in a write.
         done = False
+        for _ in range(rng.randint(0, 30)):
+            out = proc.stdout.readline().strip()
+            if out == "done" or not out:
+                done = out == "done"
+                break
+            acked.add(int(out))
+        time.sleep(rng.uniform(0, 0.04))
         os.set_blocking(proc.stdout.fileno(), False)
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.001)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         os.set_blocking(proc.stdout.fileno(), True)
