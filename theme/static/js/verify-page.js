@@ -41,8 +41,13 @@ form.addEventListener('submit', async (ev) => {
       target: target || undefined,
       onStep: showStep,
     });
-    status.textContent = res.ok ? '验证通过：本任务的抽取可以由公开数据完全重现。' : '验证未通过，原因见下方标为“未通过”的步骤。';
-    status.className = res.ok ? 'ok' : 'warn';
+    // res.status: 'ok', 'failed', or 'incomplete' (nothing failed, but the draw cannot be checked yet:
+    // not locked, or a no-notice list not yet revealed) — docs/verifier-js.md.
+    status.textContent = {
+      ok: '验证通过：本任务的抽取可以由公开数据完全重现。',
+      incomplete: '暂不能完整验证：已核对的各项均通过，但本任务尚未锁定或名单尚未公开，见下方各步骤。',
+    }[res.status] || '验证未通过，原因见下方标为“未通过”的步骤。';
+    status.className = res.status === 'ok' ? 'ok' : 'warn';
     if (res.ok && res.checkpoint) {
       try { localStorage.setItem(storeKey, res.checkpoint); } catch (e) { /* ignore */ }
     }
