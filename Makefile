@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/bench_draw.py
 	node bench/bench_js_verify.mjs
+	$(BIN)/python bench/bench_js_verify_browser.py
 	$(BIN)/python bench/bench_portal.py
 
 clean:
