@@ -4,7 +4,7 @@ A *key file* holds one Ed25519 private key, encrypted with a passphrase, plus th
 ledger publishes about it. It is a UTF-8 JSON object (written canonically, one line)::
 
     {"department":"amr","demo":false,"format":"sunshine-key/v1","name":"amr-op-2025",
-     "private_key":"-----BEGIN ENCRYPTED PRIVATE KEY-----\\n…","public_key":"<base64 32 bytes>",
+     "private_key":"<encrypted PKCS#8 PEM, see below>","public_key":"<base64 32 bytes>",
      "role":"operator"}
 
 ``private_key`` is a PKCS#8 PEM encrypted with ``cryptography``'s ``BestAvailableEncryption``
