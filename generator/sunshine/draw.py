@@ -682,26 +682,19 @@ def compare_with_lock(o: DrawOutcome, lock: dict, get_blob: GetBlob, *, commit_b
 
     An empty list means the lock is exactly what the inputs produce.
     """
-    diffs: list[str] = []
-    if lock.get("task") != o.task:
-        diffs.append(f"the lock is for task {lock.get('task')!r}, not {o.task!r}")
-    if lock.get("algorithm") != ALGORITHM:
-        diffs.append(f"the lock names algorithm {lock.get('algorithm')!r}, expected {ALGORITHM!r}")
-    if lock.get("commit") != body_hash(commit_body):
-        diffs.append("the lock refers to a different commitment than the task's draw.commit entry")
-    if lock.get("randomness") != body_hash(randomness_body):
-        diffs.append("the lock refers to a different randomness reveal than the task's draw.randomness entry")
+    diffs = lock_header_differences(lock, o.task, commit_body=commit_body, randomness_body=randomness_body,
+                                    selected_count=None)
     if lock.get("selected_count") != len(o.selected):
         diffs.append(f"the lock announces {lock.get('selected_count')} selected targets; the draw selects {len(o.selected)}")
-    expected = canonical.encode(outcome_document(o))
+    expected_doc = outcome_document(o)
     ref = lock.get("outcome")
-    if ref == blob_ref(expected):
+    if ref == blob_ref(canonical.encode(expected_doc)):
         return diffs
     try:
         doc = canonical.decode(fetch_blob(get_blob, ref, "draw.lock.outcome"))
     except (FormatError, DrawError, IntegrityError) as e:
         return [*diffs, f"the lock's outcome document cannot be read: {e.message}"]
-    return [*diffs, *describe_differences(outcome_document(o), doc)]
+    return [*diffs, *describe_differences(expected_doc, doc)]
 
 
 def describe_differences(expected: dict, got: dict) -> list[str]:
