@@ -1171,19 +1171,6 @@ def _cell_list(conv: Callable[[str], Any], kind: type = tuple) -> Callable[[str]
     return parse
 
 
-@functools.lru_cache(maxsize=None)
-def _cell_enum(E: type[Vocab]) -> Callable[[str], Vocab]:
-    table = {m.value: m for m in E}
-    allowed = ", ".join(table)
-
-    def conv(s: str) -> Vocab:
-        m = table.get(s)
-        if m is None:
-            raise ValueError(f"expected one of {allowed}, got {_show(s)}")
-        return m
-
-    return conv
-
 
 def _cell_tag(s: str) -> str:
     if not s.strip() or s != s.strip():
@@ -1314,7 +1301,7 @@ def _load_targets(root: str, problems: list[Problem], where: dict) -> tuple[mode
     # caches: cell text -> parsed value (the parse also interns: equal cells share one object)
     division = _CellCache(_cell_division)
     industries = _CellCache(_cell_list(_cell_industry))
-    flags = _CellCache(_cell_list(_cell_enum(TargetFlag), frozenset))
+    flags = _CellCache(_cell_list(_enum(TargetFlag), frozenset))
     established = _CellCache(_cell_opt_date)
     div_get, ind_get, flag_get, est_get = division.ok.get, industries.ok.get, flags.ok.get, established.ok.get
     kind_get, status_get = kinds.get, statuses.get
@@ -1464,8 +1451,8 @@ def _load_inspectors(root: str, problems: list[Problem], where: dict) -> tuple[m
         "id": _cell_inspector_id,
         "department": _CellCache(_cell_slug),
         "name": lambda s: _text(s),
-        "person_type": _CellCache(_cell_enum(PersonType)),
-        "status": _CellCache(_cell_enum(InspectorStatus)),
+        "person_type": _CellCache(_enum(PersonType)),
+        "status": _CellCache(_enum(InspectorStatus)),
         "certificate_no": lambda s: s,
         "certificate_valid_until": _CellCache(_cell_opt_date),
         "qualifications": _CellCache(_cell_list(_cell_tag, frozenset)),
@@ -1547,13 +1534,13 @@ def _results_file(path: str, rel: str, problems: list[Problem], where: dict) -> 
         "target": _cell_target_code,
         "department": _CellCache(_cell_slug),
         "item": _CellCache(_cell_item_id),
-        "codes": _CellCache(_cell_list(_cell_enum(ResultCode))),
-        "sub_codes": _CellCache(_cell_list(_cell_enum(PendingSubCode))),
+        "codes": _CellCache(_cell_list(_enum(ResultCode))),
+        "sub_codes": _CellCache(_cell_list(_enum(PendingSubCode))),
         "note": lambda s: s,
         "inspection_end": _CellCache(_date_str),
         "entered": _CellCache(_date_str),
         "published": _CellCache(_date_str),
-        "approver_role": _CellCache(_cell_enum(ApproverRole)),
+        "approver_role": _CellCache(_enum(ApproverRole)),
         "version": _cell_int(1),
         "correction_reason": lambda s: s,
     }
