@@ -72,8 +72,11 @@ def make_identities() -> dict[str, SigningIdentity]:
     }
 
 
-def build_sample_ledger(path: Path, *, sync: bool = False, origin: str = ORIGIN) -> Sample:
-    """Create the sample ledger at *path* (which must not exist or be empty)."""
+def build_sample_ledger(path: Path, *, sync: bool = False, origin: str = ORIGIN, pending: bool = False) -> Sample:
+    """Create the sample ledger at *path* (which must not exist or be empty).
+
+    With *pending*, stop once task 2026-07's randomness is revealed: no lock, dispatch or results yet
+    (a draw that cannot be verified in full until it is locked)."""
     from sunshine.ledger_store import Ledger
 
     ids = make_identities()
@@ -110,6 +113,8 @@ def build_sample_ledger(path: Path, *, sync: bool = False, origin: str = ORIGIN)
     lock = case["expected"]["lock"]
     led.append("draw.commit", case["commit"], op, "2026-09-07T02:00:00Z")
     led.append("draw.randomness", case["randomness"], op, "2026-09-07T18:00:00Z")
+    if pending:
+        return Sample(led, log, ids, witness)
     led.append("draw.lock", lock, op, "2026-09-07T18:05:00Z")
     led.append("draw.dispatch", {"algorithm": lock["algorithm"], "task": "2026-07", "lock": body_hash(lock),
                                  "date": "2026-09-08"}, op, "2026-09-08T01:00:00Z")

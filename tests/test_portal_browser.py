@@ -223,22 +223,37 @@ def test_pages_work_without_javascript(server, browser):
         ctx.close()
 
 
-@pytest.fixture(scope="module")
-def ledger_server(tmp_path_factory):
-    """A site built with a signed ledger (tests/ledger_fixture.py), served like `server`."""
+def _serve_site_with_ledger(tmp_path_factory, name: str, *, pending: bool = False):
+    """Build the portal with a signed ledger (tests/ledger_fixture.py) and serve it like `server`."""
     ledger_fixture = pytest.importorskip("ledger_fixture")
     from portal_site import copy_data
     from sunshine.portal.build import build_site
 
     sample_site(tmp_path_factory)
-    base = tmp_path_factory.mktemp("browser-ledger")
+    base = tmp_path_factory.mktemp(name)
     data = copy_data(base)
-    ledger_fixture.build_sample_ledger(data / "ledger")
+    ledger_fixture.build_sample_ledger(data / "ledger", pending=pending)
     site = base / "output"
     build_site(data, site, search=False, quiet=True)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}{PREFIX}", site
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}{PREFIX}", site
+
+
+@pytest.fixture(scope="module")
+def ledger_server(tmp_path_factory):
+    """A site built with a signed ledger (tests/ledger_fixture.py), served like `server`."""
+    httpd, url, site = _serve_site_with_ledger(tmp_path_factory, "browser-ledger")
+    yield url, site
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def pending_server(tmp_path_factory):
+    """Like `ledger_server`, but task 2026-07's randomness is revealed and its result not yet locked."""
+    httpd, url, site = _serve_site_with_ledger(tmp_path_factory, "browser-pending", pending=True)
+    yield url, site
     httpd.shutdown()
     httpd.server_close()
 
@@ -283,3 +298,19 @@ def test_in_browser_verification_detects_a_tampered_blob(ledger_server, page):
     finally:
         for b, data in originals.items():
             b.write_bytes(data)
+
+
+def test_in_browser_verification_of_a_draw_not_yet_locked_says_it_is_incomplete(pending_server, page):
+    url, _site = pending_server
+    page.goto(url + "verify/")
+    page.select_option("#verify-task", "2026-07")
+    page.click("#verify button")
+    page.wait_for_function("document.getElementById('verify-status').textContent.startsWith('暂不能')",
+                           timeout=90000)
+    status = page.locator("#verify-status")
+    assert status.inner_text().startswith("暂不能完整验证：已核对的各项均通过，但本任务尚未锁定")
+    assert status.get_attribute("class") == "warn"
+    assert page.locator("#verify-steps .step-fail").count() == 0
+    assert "尚未锁定结果" in page.locator("#verify-steps").inner_text()
+    assert not _axe(page)
+    assert page.errors == []
