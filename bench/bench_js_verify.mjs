@@ -67,11 +67,11 @@ console.log(`node ${process.version}, ${(await import('node:os')).cpus().length}
     };
     const cache = {};
     let stop = clock();
-    const first = await verifyTask('https://sample.example/', tasks[0], { fetch: host, logKey: all[0].body.log_key, allowTestChain: true, cache });
+    const first = await verifyTask('https://sample.example/', tasks[0], { fetch: host, logKey: all[0].body.log_key, cache });
     const t1 = stop();
     stop = clock();
     let okCount = first.ok ? 1 : 0;
-    for (const t of tasks.slice(1)) okCount += (await verifyTask('https://sample.example/', t, { fetch: host, logKey: all[0].body.log_key, allowTestChain: true, cache })).ok ? 1 : 0;
+    for (const t of tasks.slice(1)) okCount += (await verifyTask('https://sample.example/', t, { fetch: host, logKey: all[0].body.log_key, cache })).ok ? 1 : 0;
     const t2 = stop();
     console.log(`[sample ledger] ${cp.size} entries: first task (whole ledger + draw) ${fmt(t1)}; ${tasks.length - 1} more tasks from the cache ${fmt(t2)}; ${okCount}/${tasks.length} ok`);
   }

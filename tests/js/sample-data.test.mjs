@@ -1,7 +1,8 @@
 // The sample jurisdiction's own ledger (data/ledger/, written by `sunshine demo-data` and the ceremony):
 // every task with a locked draw verifies in the JS verifier. Skipped while data/ledger/ does not exist.
-// The sample uses the test drand chain (fictional data), so allowTestChain is set; the log key is taken
-// from the genesis entry, as the portal's keys.json does.
+// The sample names real drand quicknet rounds or department contributions only, never the test chain, so
+// allowTestChain stays off (as on the portal's 验证 page); the log key is taken from the genesis entry, as
+// the portal's keys.json does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ test('every locked draw of the sample ledger verifies', { skip, timeout: 120000 
   };
   const cache = {}; // the ledger-wide checks once, then each task's draw
   for (const task of tasks) {
-    const r = await verifyTask('https://sample.example/ledger/log/', task, { fetch: host, logKey, allowTestChain: true, cache });
+    const r = await verifyTask('https://sample.example/ledger/log/', task, { fetch: host, logKey, cache });
     const bad = r.steps.find((s) => s.ok === false);
     assert.equal(bad, undefined, `task ${task}: ${bad && bad.detail_zh} (${bad && bad.detail})`);
   }

@@ -36,7 +36,6 @@ form.addEventListener('submit', async (ev) => {
   try { previous = localStorage.getItem(storeKey); } catch (e) { /* storage may be disabled */ }
   try {
     const res = await verifyTask(new URL(form.dataset.log, location.href).href, task, {
-      allowTestChain: form.dataset.sample === '1',
       previousCheckpoint: previous || undefined,
       target: target || undefined,
       onStep: showStep,
