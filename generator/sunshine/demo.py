@@ -1161,16 +1161,21 @@ def make_results(
     from .workdays import add_workdays  # the working-day calendar (chinese-calendar)
 
     beyond = date(9999, 12, 31)  # a date past the known calendar: such results are after *until*
+    memo: dict[tuple[date, int], date] = {}  # add_workdays is pure; results repeat the same few days
 
     def wd(day: date, n: int) -> date:
         if day >= beyond:
             return beyond
+        got = memo.get((day, n))
+        if got is not None:
+            return got
         try:
-            return add_workdays(day, n)
+            got = memo[(day, n)] = add_workdays(day, n)
         except CalendarError:
             if until is None:
                 raise
             return beyond
+        return got
 
     settings = dataset.jurisdiction.settings
     publish_days = settings.publish_within_workdays

@@ -271,29 +271,94 @@ def build(out: str | Path, ds: Dataset, seed: int = demo.DEFAULT_SEED, *, progre
 def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None] = lambda m: None) -> dict[str, list[str]]:
     """Selections for ``demo-data --no-ledger`` (benchmark-scale data): a documented STAND-IN.
 
-    The same commitments (pool, exclusions with the annual cap, strata, sample counts) and the same
-    ticket order as the ceremony, seeded from the demo contributions, but no ledger, no drand and no
-    inspector matching (which a real draw of that size is the benchmark's business). The results made
-    from these selections are marked as stand-ins in the data README.
+    The same pool as a real commitment (:func:`sunshine.draw_inputs.build_commitment`: the scope,
+    the items' target kinds, the registration statuses, the annual cap counted over the tasks drawn
+    before, the first matching stratum) and the same sample size per stratum, but the members are
+    picked with ``random.Random`` seeded from the seed and the task id instead of tickets: no
+    commitment, no drand, no inspector matching, no ledger. The results made from these selections
+    are marked as stand-ins in the data README. Deterministic in *seed*.
+
+    Fast at a million targets: the directory is indexed once by division and by industry code, each
+    distinct (scope, kinds, strata) shape is resolved to its per-stratum candidate lists once, and a
+    task only subtracts the targets at the annual cap.
     """
+    import random
+    from collections import Counter
+
+    from .draw_inputs import _stratum_for
+
+    cap = ds.jurisdiction.settings.max_checks_per_target_per_year
+    targets = ds.targets
+    by_division: dict[str, list[int]] = {}
+    by_industry: dict[str, list[int]] = {}
+    for n, t in enumerate(targets):
+        by_division.setdefault(t.division, []).append(n)
+        for ind in set(t.industries):
+            by_industry.setdefault(ind, []).append(n)
+
+    def candidates(scope) -> list[int] | range:
+        """Directory positions that may match *scope* (a superset; ascending)."""
+        lists = []
+        if scope.divisions:
+            lists.append([ns for d, ns in by_division.items() if d.startswith(scope.divisions)])
+        if scope.industries:
+            lists.append([ns for i, ns in by_industry.items() if i.startswith(scope.industries)])
+        if not lists:
+            return range(len(targets))
+        lists.sort(key=lambda ls: sum(map(len, ls)))
+        first = {n for ns in lists[0] for n in ns}
+        for other in lists[1:]:
+            first &= {n for ns in other for n in ns}
+        return sorted(first)
+
+    shapes: dict[tuple, tuple[dict[str, list[str]], dict[str, str]]] = {}
+    checks: dict[int, dict[str, int]] = {}  # year -> code -> tasks drawn before that selected it
+    at_cap: dict[int, set[str]] = {}  # year -> codes selected *cap* times already
     selections: dict[str, list[str]] = {}
-    done: list[str] = []
     for tp in _task_plans(ds):
         t = tp.task
-        plan, now, held = _randomness_plan(seed, _TaskPlan(t, None, 1), 0)
-        cap = replace(ds, results=tuple(
-            Result(task=d, target=code, department=ds.task(d).lead, items=(), inspection_end=ds.task(d).start,
-                   entered=ds.task(d).start, published=ds.task(d).start, approver_role=ApproverRole.DEPUTY_HEAD)
-            for d in done for code in selections[d])) if done else ds
-        bundle = build_commitment(cap, t, plan, as_of=t.draw_date, sealing_key=sealing_key(seed, t.id))
-        c = draw.load_commitment(bundle.body, bundle.blobs.__getitem__)
-        lr = {"contributions": [{"department": d, "secret": x.hex()} for d, x in held]} if held else None
-        values = draw.load_randomness(c, draw.make_randomness_body(bundle.body, None, contributions=now), list_reveal=lr)
-        assignment = draw.open_sealed(c, bundle.opening) if c.sealed else c.members
-        strata = draw.select(draw.seed(c.body, values), assignment, c.strata)
-        selections[t.id] = [lb for s in strata for lb in s.selected]
-        done.append(t.id)
-        progress(f"task {t.id}: {len(selections[t.id])} targets (stand-in selection)")
+        items = ds.items.in_force(t.draw_date) or ds.items.current
+        kinds = frozenset(k for iid in t.items for k in items.item(iid).target_kinds)
+        key = (t.scope, kinds, t.strata)
+        shape = shapes.get(key)
+        if shape is None:
+            per_stratum: dict[str, list[str]] = {s.id: [] for s in t.strata}
+            stratum_of: dict[str, str] = {}
+            scope = t.scope
+            only = t.strata[0].id if t.strata and t.strata[0].remainder else None  # one stratum takes all
+            for n in candidates(scope):
+                tg = targets[n]
+                if tg.kind in kinds and scope.matches(tg):
+                    sid = only
+                    if sid is None:
+                        s = _stratum_for(tg, t.strata)
+                        if s is None:
+                            continue
+                        sid = s.id
+                    per_stratum[sid].append(tg.code)
+                    stratum_of[tg.code] = sid
+            shape = shapes[key] = (per_stratum, stratum_of)
+        per_stratum, stratum_of = shape
+        full = at_cap.setdefault(t.year, set())
+        counts = checks.setdefault(t.year, {})
+        if len(full) < len(stratum_of):
+            capped_in = Counter(stratum_of[c] for c in full if c in stratum_of)
+        else:
+            capped_in = Counter(s for c, s in stratum_of.items() if c in full)
+        rng = random.Random(f"sunshine-demo/{seed}/standin/{t.id}")
+        chosen: list[str] = []
+        for s in t.strata:
+            members = per_stratum[s.id]
+            capped = capped_in[s.id]
+            k = s.sample_size(len(members) - capped)
+            picked = [c for c in rng.sample(members, min(len(members), k + capped)) if c not in full]
+            chosen += picked[:k]
+        for c in chosen:
+            counts[c] = counts.get(c, 0) + 1
+            if counts[c] >= cap:
+                full.add(c)
+        selections[t.id] = chosen
+        progress(f"task {t.id}: {len(chosen)} targets (stand-in selection)")
     return selections
 
 
@@ -302,8 +367,8 @@ STANDIN_NOTE = """
 
 This directory was written with `sunshine demo-data --no-ledger`: there is **no ledger**, and the results
 in `results/` belong to **stand-in selections** (`sunshine.demo_ledger.standin_selections`: the real
-commitments and ticket order, seeded from the demo seed, without drand, inspector matching or any signed
-entry). They exist to give benchmark-scale data realistic results; nothing here is a verifiable draw.
+pools and sample sizes, members picked with a generator seeded from the demo seed instead of tickets, without
+commitments, drand, inspector matching or any signed entry). They exist to give benchmark-scale data realistic results; nothing here is a verifiable draw.
 """
 
 

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-ledger",
         action="store_true",
         help="no ledger and no demo keys (for benchmark-scale data); results/ then come from STAND-IN selections "
-        "(same commitments and ticket order, no drand, no matching, nothing signed), marked as such in the README",
+        "(real pools and sample sizes, members picked by a seeded generator instead of tickets; no drand, no matching, nothing signed), marked as such in the README",
     )
     p.set_defaults(func=run)
 
