@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -539,25 +540,71 @@ def stratum_candidates(prk: bytes, stratum: str, labels: list[str], k: int) -> l
     return heapq.nsmallest(k, tickets_sorted_keys(hkdf.Expander(prk), stratum, labels))
 
 
+PARALLEL_MIN = 10_000  # pools smaller than this are never split into parts, whatever ``starmap`` says
+
+
+def candidate_bound(size: int, k: int) -> bytes | None:
+    """A ticket bound below which, with overwhelming probability, at least ``k`` of ``size`` tickets fall.
+
+    Tickets are uniform 256-bit numbers, so the number below ``bound = E·2^256/size`` is binomial with
+    mean ``E``; ``E = k + 8·√k + 64`` puts ``k`` more than 8 standard deviations below the mean.
+    ``None`` (keep every ticket) when ``E ≥ size``. The bound affects the work only, never the result:
+    :func:`select` checks that at least ``k`` tickets fell below it and otherwise recomputes the
+    stratum without one.
+    """
+    expected = k + 8 * math.isqrt(k) + 64
+    if expected >= size:
+        return None
+    return ((expected << 256) // size).to_bytes(32, "big")
+
+
+def part_candidates(prk: bytes, work: list[tuple[str, list[str], bytes | None]]) -> list[list[bytes]]:
+    """For each ``(stratum, labels, bound)``: the ``ticket || label`` keys with ``ticket < bound``.
+
+    One part of the per-member phase of :func:`select` (a top-level function, so that a process pool
+    can run it). Keys are in the order of ``labels``; every key if ``bound`` is ``None``.
+    """
+    ex = hkdf.Expander(prk)
+    return [ex.block1_keys_below(frame("target", sid), labels, bound) for sid, labels, bound in work]
+
+
 def select(prk: bytes, assignment: dict[str, list[str]], strata: tuple[StratumSpec, ...], *, starmap=None, chunks: int = 2) -> list[StratumOutcome]:
     """Per stratum: order members by (ticket, label); first ``sample`` selected; then the queue.
 
-    ``starmap`` (optional, e.g. a process pool's ``starmap``) spreads the ticket computation over
-    ``chunks`` parts of each stratum; the result is identical (the k smallest of the parts' k
-    smallest are the k smallest).
+    Only the keys below :func:`candidate_bound` are kept; if fewer than ``sample + queue`` of a
+    stratum fall below it (practically never), that stratum is recomputed keeping every key, so the
+    result is exactly the spec's whatever the tickets.
+
+    ``starmap`` (optional: ``starmap(part_candidates, [(prk, work), …])`` returning the results in
+    order, e.g. a process pool's ``starmap`` or ``draw_parallel.fork_starmap``) spreads the tickets of
+    all strata over ``chunks`` parts of every stratum; pools under :data:`PARALLEL_MIN` members are
+    computed in one part. The result is identical: the keys below a bound are the union of each
+    part's keys below it.
     """
-    out = []
     for s in strata:
         members = assignment.get(s.id, [])
         if len(members) != s.size:
             raise IntegrityError(f"stratum {s.id}: expected {s.size} members, got {len(members)}")
-        k = s.sample + queue_length(s.size, s.sample)
-        if starmap is not None and len(members) >= 10000:
-            step = -(-len(members) // chunks)
-            parts = starmap(stratum_candidates, [(prk, s.id, members[i : i + step], k) for i in range(0, len(members), step)])
-            head = heapq.nsmallest(k, (x for part in parts for x in part))
-        else:
-            head = stratum_candidates(prk, s.id, members, k)
+    wanted = [s.sample + queue_length(s.size, s.sample) for s in strata]
+    bounds = [candidate_bound(s.size, k) for s, k in zip(strata, wanted)]
+    total = sum(s.size for s in strata)
+    if starmap is not None and chunks > 1 and total >= PARALLEL_MIN:
+        work = [
+            [(s.id, assignment.get(s.id, [])[i::chunks], b) for s, b in zip(strata, bounds)]
+            for i in range(chunks)
+        ]
+        parts = list(starmap(part_candidates, [(prk, w) for w in work]))
+        if len(parts) != chunks:
+            raise DrawError(f"the parallel draw returned {len(parts)} parts, expected {chunks}")
+        found = [[x for part in parts for x in part[j]] for j in range(len(strata))]
+    else:
+        found = part_candidates(prk, [(s.id, assignment.get(s.id, []), b) for s, b in zip(strata, bounds)])
+    out = []
+    for s, k, b, keys in zip(strata, wanted, bounds, found):
+        if b is not None and len(keys) < k:  # fewer tickets below the bound than needed: keep them all
+            keys = part_candidates(prk, [(s.id, assignment.get(s.id, []), None)])[0]
+        keys.sort()
+        head = keys[:k]
         sel = head[: s.sample]
         out.append(
             StratumOutcome(
@@ -606,8 +653,8 @@ def open_sealed(c: Commitment, opening: dict) -> dict[str, list[str]]:
     return assignment
 
 
-def compute(c: Commitment, values: RandomnessValues, *, opening: dict | None = None, starmap=None) -> DrawOutcome:
-    """The draw from a checked commitment and verified randomness values (``starmap``: see :func:`select`)."""
+def compute(c: Commitment, values: RandomnessValues, *, opening: dict | None = None, starmap=None, chunks: int = 2) -> DrawOutcome:
+    """The draw from a checked commitment and verified randomness values (``starmap``, ``chunks``: see :func:`select`)."""
     from . import matching
 
     prk = seed(c.body, values)
@@ -620,7 +667,7 @@ def compute(c: Commitment, values: RandomnessValues, *, opening: dict | None = N
         assignment = open_sealed(c, opening)
     else:
         assignment = c.members
-    strata = select(prk, assignment, c.strata, starmap=starmap)
+    strata = select(prk, assignment, c.strata, starmap=starmap, chunks=chunks)
     keyed = sorted((t + lb.encode("utf-8"), lb, s.id) for s in strata for t, lb in zip(s.selected_tickets, s.selected))
     selected = tuple(lb for _, lb, _ in keyed)
     stratum_of = {lb: sid for _, lb, sid in keyed}

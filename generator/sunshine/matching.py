@@ -41,6 +41,9 @@ from .errors import DrawError
 
 _TWO64 = 1 << 64
 _UNPACK = struct.Struct(">4Q").unpack
+_WORD0 = struct.Struct(">Q").unpack_from  # word 0 of a block
+_BLOCK0 = bytes(4)  # uint32_be(0)
+_EXPERT_KEY = ("expert", None)
 
 
 class Stream:
@@ -124,7 +127,8 @@ class MatchState:
     """Capacities and rankings across the teams of one task (mutable: replacements update it)."""
 
     def __init__(self, prk: bytes, inspectors: list[dict], lead: str, participants: tuple[str, ...], team: dict) -> None:
-        self._mac = hkdf.Expander(prk).mac
+        expander = hkdf.Expander(prk)
+        self._mac = expander.mac
         self.lead = lead
         self.departments = (lead, *participants)
         self.rules = team
@@ -141,6 +145,11 @@ class MatchState:
         self._current: str | None = None
         self._prefix = {d: frame("match", d) for d in self.departments}
         self._prefix[None] = frame("expert")
+        # per ranking: (HMAC with its prefix absorbed, items, m, rejection limit) for the head of block 0
+        self._head = {}
+        for key, items in [*((("match", d), self.officers[d]) for d in self.departments), (_EXPERT_KEY, self.experts)]:
+            m = len(items)
+            self._head[key] = (expander.mac_prefixed(self._prefix[key[1]]), items, m, _TWO64 - _TWO64 % m if m else 0)
 
     @classmethod
     def create(cls, prk, inspectors, lead, participants, team) -> MatchState:
@@ -181,36 +190,42 @@ class MatchState:
                 return iid
         return None
 
-    def _pick(self, kind: str, department: str | None, target: str, taken, *, leader: bool = False) -> str | None:
-        """``_first`` of the ranking, computing only its head when the head is eligible.
+    def _pick(self, key: tuple, target: str, taken, leader: bool, tframe: bytes) -> str | None:
+        """``_first`` of the ranking ``key`` = (kind, department), computing only its head when the head is eligible.
 
-        Same result as ``_first(self.ranking(...), ...)``: the head of a ranking is
-        ``items[uniform(m)]`` from a fresh stream; otherwise the full ranking is built.
+        Same result as ``_first(self.ranking(*key, target), ...)``: the head of a ranking is
+        ``items[uniform(m)]`` from a fresh stream, i.e. ``items[x % m]`` for the first word ``x``
+        of block 0 when ``x`` is below the rejection limit; when the head is ineligible (or that
+        word is rejected) the ranking is built. ``tframe`` is ``frame(target) || uint32_be(0)``.
         """
-        if (kind, department) not in self._rankings or self._current != target:
-            items = self.officers[department] if kind == "match" else self.experts
-            if not items:
+        if self._current != target or key not in self._rankings:
+            mac, items, m, limit = self._head[key]
+            if not m:
                 return None
-            t = target.encode("utf-8")
-            prefix = self._prefix[department if kind == "match" else None] + len(t).to_bytes(4, "big") + t
-            iid = items[Stream(self._mac, prefix).uniform(len(items))]
-            if (
-                self.remaining[iid] > 0
-                and iid not in taken
-                and target not in self.conflicts[iid]
-                and iid not in self.removed.get(target, ())
-                and (not leader or self.required <= self.quals[iid])
-            ):
-                return iid
-        return self._first(self.ranking(kind, department, target), target, taken, leader=leader)
+            x = _WORD0(mac(tframe))[0]
+            if x < limit:
+                iid = items[x % m]
+                if (
+                    self.remaining[iid] > 0
+                    and iid not in taken
+                    and target not in self.conflicts[iid]
+                    and (not self.removed or iid not in self.removed.get(target, ()))
+                    and (not leader or self.required <= self.quals[iid])
+                ):
+                    return iid
+        return self._first(self.ranking(key[0], key[1], target), target, taken, leader=leader)
 
     def assign(self, target: str) -> Team:
         """Draw the team of ``target`` (raises :class:`DrawError` when a rule cannot be met)."""
         if target in self.teams:
             raise DrawError(f"target {target}: already has a team")
         rules = self.rules
+        t = target.encode("utf-8")
+        tframe = len(t).to_bytes(4, "big") + t + _BLOCK0
+        pick = self._pick
+        lead_key = ("match", self.lead)
         taken: list[str] = []
-        leader = self._pick("match", self.lead, target, taken, leader=True)
+        leader = pick(lead_key, target, taken, True, tframe)
         if leader is None:
             need = f" holding {', '.join(sorted(self.required))}" if self.required else ""
             raise DrawError(
@@ -219,10 +234,13 @@ class MatchState:
                 hint="add officers to the inspector directory, raise their capacity, or change the team rules before the commitment",
             )
         taken.append(leader)
+        per_department = rules["per_department"]
         for d in self.departments:
-            have = sum(1 for i in taken if self.by_id[i]["department"] == d)
-            while have < rules["per_department"]:
-                iid = self._pick("match", d, target, taken)
+            # officers in the group from d: the leader (an officer of the lead department) and none
+            # of the earlier departments' picks, each drawn from its own department's officers
+            have = 1 if d == self.lead else 0
+            while have < per_department:
+                iid = pick(("match", d), target, taken, False, tframe)
                 if iid is None:
                     raise DrawError(
                         f"target {target}: department {d} must contribute {rules['per_department']} officer(s)"
@@ -232,7 +250,7 @@ class MatchState:
                 taken.append(iid)
                 have += 1
         while len(taken) < rules["min_officers"]:
-            iid = self._pick("match", self.lead, target, taken)
+            iid = pick(lead_key, target, taken, False, tframe)
             if iid is None:
                 raise DrawError(
                     f"target {target}: expected at least {rules['min_officers']} certified officers in the group,"
@@ -242,12 +260,15 @@ class MatchState:
             taken.append(iid)
         experts: list[str] = []
         while len(experts) < rules["experts"]:
-            iid = self._pick("expert", None, target, taken + experts)
+            iid = pick(_EXPERT_KEY, target, taken + experts, False, tframe)
             if iid is None:
                 raise DrawError(f"target {target}: expected {rules['experts']} expert(s) on top of the officers, got {len(experts)}")
             experts.append(iid)
-        for iid in (*taken, *experts):
-            self.remaining[iid] -= 1
+        remaining = self.remaining
+        for iid in taken:
+            remaining[iid] -= 1
+        for iid in experts:
+            remaining[iid] -= 1
         team = Team(target, leader, tuple(taken), tuple(experts))
         self.teams[target] = team
         return team
