@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import yaml
 
@@ -60,6 +60,9 @@ from .vocabulary import (
     Vocab,
 )
 from .workdays import OVERRIDES_FILE, Calendar, Overrides
+
+if TYPE_CHECKING:
+    from .data_cache import DataCache
 
 JURISDICTION_FILE = "jurisdiction.yaml"
 ITEMS_FILE = "items.yaml"
@@ -93,23 +96,30 @@ class Validation:
         return not self.errors
 
 
-def load_dataset(path: str | os.PathLike[str]) -> model.Dataset:
-    """Load and check a data directory; raise DataError (with every problem) if anything is wrong."""
-    return load_dataset_with_warnings(path)[0]
+def load_dataset(path: str | os.PathLike[str], *, cache: "DataCache | None" = None) -> model.Dataset:
+    """Load and check a data directory; raise DataError (with every problem) if anything is wrong.
+
+    With a :class:`~sunshine.data_cache.DataCache`, unchanged big files (targets, inspectors,
+    results) come from the cache instead of being parsed again; the rules always run.
+    """
+    return load_dataset_with_warnings(path, cache=cache)[0]
 
 
-def load_dataset_with_warnings(path: str | os.PathLike[str]) -> tuple[model.Dataset, list[Problem]]:
+def load_dataset_with_warnings(
+    path: str | os.PathLike[str], *, cache: "DataCache | None" = None
+) -> tuple[model.Dataset, list[Problem]]:
     """Like :func:`load_dataset`, and also return the warnings ("check" findings)."""
-    v = validate_directory(path)
+    v = validate_directory(path, cache=cache)
     if v.errors or v.dataset is None:
         raise DataError(list(v.problems), hint=f"run `sunshine validate {v.path}` for the full report")
     return v.dataset, v.warnings
 
 
-def validate_directory(path: str | os.PathLike[str]) -> Validation:
+def validate_directory(path: str | os.PathLike[str], *, cache: "DataCache | None" = None) -> Validation:
     """Parse every file of a data directory and check the rules; never raises for bad data.
 
-    Raises :class:`~sunshine.errors.SunshineError` only when *path* is not a directory.
+    Raises :class:`~sunshine.errors.SunshineError` only when *path* is not a directory. *cache*
+    (:mod:`sunshine.data_cache`) supplies the parsed records of unchanged CSV files.
     """
     root = os.fspath(path)
     if not os.path.isdir(root):
@@ -127,10 +137,12 @@ def validate_directory(path: str | os.PathLike[str]) -> Validation:
     where: dict[int, tuple[str, str]] = {}
     jur = _load_jurisdiction(root, problems, where)
     items = _load_items(root, problems, where)
-    targets = _load_targets(root, problems, where)
-    inspectors = _load_inspectors(root, problems, where)
+    targets = _through_cache(cache, root, TARGETS_FILE, "targets",
+                             lambda p, w: _load_targets(root, p, w), problems, where)
+    inspectors = _through_cache(cache, root, INSPECTORS_FILE, "inspectors",
+                                lambda p, w: _load_inspectors(root, p, w), problems, where)
     plans = _load_plans(root, problems, where)
-    results = _load_results(root, problems, where)
+    results = _load_results(root, problems, where, cache)
 
     dataset = None
     if not any(p.severity == "error" for p in problems) and jur is not None and items is not None:
@@ -146,6 +158,58 @@ def validate_directory(path: str | os.PathLike[str]) -> Validation:
 
         problems.extend(rules.check_dataset(dataset, calendar=calendar, where=where))
     return Validation(root, dataset, tuple(problems), calendar)
+
+
+# --------------------------------------------------------------------------- parsed-file cache
+
+
+def _through_cache(cache: "DataCache | None", root: str, rel: str, kind: str,
+                   parse: Callable[[list[Problem], dict], Any], problems: list[Problem], where: dict) -> Any:
+    """``parse(problems, where)`` for the file *rel*, or its records and problems from *cache* when the
+    file's SHA-256 (and the parser's code) are unchanged. ``where`` entries are kept by position."""
+    if cache is None:
+        return parse(problems, where)
+    from .data_cache import decode_records, encode_records, file_digest
+
+    path = os.path.join(root, rel)
+    try:
+        before = os.stat(path)
+        digest = file_digest(path)
+    except OSError:
+        return parse(problems, where)  # missing or unreadable: the parser reports it
+    hit = cache.get(kind, rel, digest)
+    if hit is not None:
+        cls, encoded, found, locs = hit
+        try:
+            records = None if encoded is None else decode_records(cls, encoded)
+            if kind in ("targets", "inspectors") and records is not None:
+                records = tuple(records)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            cache.warn(f"data cache entry for {rel}: unusable ({exc}); parsing it again")
+            return _through_cache(None, root, rel, kind, parse, problems, where)
+        problems.extend(found)
+        for i, k, loc in locs:
+            where[id(records[i] if k < 0 else records[i].items[k])] = loc
+        return records
+    found: list[Problem] = []
+    mine: dict = {}
+    records = parse(found, mine)
+    problems.extend(found)
+    where.update(mine)
+    try:
+        after = os.stat(path)
+    except OSError:
+        return records
+    if (before.st_size, before.st_mtime_ns, before.st_ino) == (after.st_size, after.st_mtime_ns, after.st_ino):
+        locs = []
+        for i, rec in enumerate(records or ()):
+            if id(rec) in mine:
+                locs.append((i, -1, mine[id(rec)]))
+            if isinstance(rec, model.Result):
+                locs += [(i, k, mine[id(ir)]) for k, ir in enumerate(rec.items) if id(ir) in mine]
+        cls = {"targets": model.Target, "inspectors": model.Inspector}.get(kind, model.Result)
+        cache.put(kind, rel, digest, (cls, None if records is None else encode_records(cls, records), found, locs))
+    return records
 
 
 # --------------------------------------------------------------------------- value converters
@@ -1520,10 +1584,11 @@ _RESULT_OPTIONAL = ("sub_codes", "note", "correction_reason")
 _RESULT_SHARED = ("inspection_end", "entered", "published", "approver_role", "correction_reason")
 
 
-def _load_results(root: str, problems: list[Problem], where: dict) -> tuple[model.Result, ...]:
+def _load_results(root: str, problems: list[Problem], where: dict, cache: "DataCache | None" = None) -> tuple[model.Result, ...]:
     results: list[model.Result] = []
     for _year, path, rel in _year_files(root, RESULTS_DIR, "csv", problems):
-        results.extend(_results_file(path, rel, problems, where))
+        results.extend(_through_cache(cache, root, rel, "results",
+                                      lambda p, w, path=path, rel=rel: _results_file(path, rel, p, w), problems, where))
     return tuple(results)
 
 
