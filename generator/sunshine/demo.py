@@ -18,6 +18,7 @@ as a stream, so a million rows need little memory.
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -1252,6 +1253,25 @@ def make_results(
     if until is not None:
         merged = [r for r in merged if r.published <= until]
     return merged
+
+
+def thin_selections(dataset: model.Dataset, selections: Mapping[str, Sequence[str]], results: int) -> dict[str, list[str]]:
+    """Keep the same share of every task's selection so that :func:`make_results` gives about *results*.
+
+    A selected target gets one result per task department with an applicable item; the share is
+    estimated with every department of the task that is a subject of one of its items. Each task
+    keeps the first ``ceil(share × len)`` of its selection (at least one when it had any).
+    """
+    subjects = {it.id: set(it.subjects) for v in dataset.items.versions for it in v.items}
+    tasks = {t.id: t for t in dataset.tasks()}
+    estimate = 0
+    for tid, codes in selections.items():
+        t = tasks[tid]
+        depts = sum(1 for d in t.departments if any(d in subjects.get(i, ()) for i in t.items))
+        estimate += len(codes) * max(1, depts)
+    share = Fraction(min(results, estimate), estimate) if estimate else Fraction(1)
+    return {tid: list(codes[: max(1 if codes else 0, math.ceil(len(codes) * share))]) if results else []
+            for tid, codes in selections.items()}
 
 
 def _corrected(ir: model.ItemResult) -> model.ItemResult:

@@ -50,6 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="no ledger and no demo keys (for benchmark-scale data); results/ then come from STAND-IN selections "
         "(real pools and sample sizes, members picked by a seeded generator instead of tickets; no drand, no matching, nothing signed), marked as such in the README",
     )
+    p.add_argument(
+        "--results",
+        type=int,
+        default=None,
+        metavar="R",
+        help="with --no-ledger: keep about R results (the same share of every task's stand-in selection; "
+        "default: all the stand-in selections give)",
+    )
     p.set_defaults(func=run)
 
 
@@ -61,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
         opts.check()
     except ValueError as exc:
         raise SunshineError(str(exc)) from None
+    if args.results is not None and (args.results < 0 or not args.no_ledger):
+        raise SunshineError(
+            f"--results: expected a number >= 0 together with --no-ledger, got {args.results}"
+            + ("" if args.no_ledger else " without --no-ledger"),
+            hint="the ceremony's results follow from its draws; --results only thins stand-in selections",
+        )
     started = time.perf_counter()
     try:
         summary = demo.write(args.out, opts, force=args.force)
@@ -96,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ds = loading.load_dataset(args.out)
     sel = demo_ledger.standin_selections(ds, opts.seed, progress=lambda m: print(f"… {m}", file=sys.stderr, flush=True))
+    if args.results is not None:
+        sel = demo.thin_selections(ds, sel, args.results)
     results = demo.make_results(ds, sel, opts.seed, until=demo_ledger.AS_OF)
     files = demo.write_results(args.out, ds, results)
     with open(f"{args.out}/README.md", "a", encoding="utf-8") as f:
