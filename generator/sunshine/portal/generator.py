@@ -144,6 +144,7 @@ class PortalGenerator(Generator):
             Path(self.output_path),
             previous=self.settings.get("SUNSHINE_PREVIOUS_OUTPUT"),
             manifest=self.settings.get("SUNSHINE_MANIFEST"),
+            link_unchanged=not self.settings.get("SUNSHINE_IN_PLACE", False),
         )
         site_digest = hashlib.sha256(repr(sorted(self.site.items())).encode()).digest()
         try:

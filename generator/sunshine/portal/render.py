@@ -123,12 +123,16 @@ class Renderer:
         previous: Path | None = None,
         manifest: dict[str, list] | None = None,
         writers: int = WRITERS,
+        link_unchanged: bool = True,
     ) -> None:
         self.env = env
         self.digest = digest
         self.out = out
         self.previous = previous
         self.old = manifest or {}
+        # False (``sunshine build``'s in-place incremental mode): an unchanged file stays where it is in
+        # *previous* (the live output) and is only recorded; only changed files are written into *out*.
+        self.link_unchanged = link_unchanged
         self.files: dict[str, list] = {}  # the new manifest
         self.rendered = 0
         self.reused = 0
@@ -184,6 +188,10 @@ class Renderer:
             return False
         if st.st_size != old[1] or st.st_mtime_ns != old[2]:
             return False
+        if not self.link_unchanged:
+            self.files[rel] = [key, old[1], old[2]]
+            self.reused += 1
+            return True
         self._submit(rel, key, _link, src, self.out / rel, old)
         self.reused += 1
         return True
