@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from . import beacon, canonical, draw
+from . import beacon, canonical, draw, draw_parallel
 from .draw_inputs import RandomnessPlan, build_commitment
 from .errors import DrawError, FormatError, IntegrityError, PolicyError
 from .vocabulary import ApproverRole, ReplacementReason, TargetReplacementReason
@@ -305,8 +305,8 @@ class Ceremony:
         lr = t.list_reveal.body if t.list_reveal is not None else None
         if lr is None and withheld:
             lr = {"contributions": [{"department": d, "secret": s.hex()} for d, s in withheld]}
-        o = draw.recompute(t.commit.body, t.randomness.body, self.ledger.get_blob, list_reveal=lr, opening=opening,
-                           allow_test_chain=self.allow_test_chain)
+        o = draw_parallel.recompute(t.commit.body, t.randomness.body, self.ledger.get_blob, list_reveal=lr,
+                                    opening=opening, allow_test_chain=self.allow_test_chain)
         if with_replacements:
             problems = replay_replacements(o, t.replacements)
             if problems:
@@ -439,7 +439,7 @@ class Ceremony:
         values = draw.load_randomness(c, body, list_reveal=lr, allow_test_chain=self.allow_test_chain)
         self.progress(f"drawing: {c.body['pool']['size']} pool members, {len(c.strata)} strata, "
                       f"{len(c.inspectors)} inspectors")
-        outcome = draw.compute(c, values, opening=opening)
+        outcome = draw_parallel.compute(c, values, opening=opening)
         doc = canonical.encode(draw.outcome_document(outcome))
         ref = draw.blob_ref(doc)
         lock = draw.lock_body(t.commit.body, body, ref, outcome)
@@ -476,8 +476,8 @@ class Ceremony:
         secrets = list(secrets)
         body = draw.list_reveal_body(t.lock.body, secrets)
         try:
-            o = draw.recompute(t.commit.body, t.randomness.body, self.ledger.get_blob, list_reveal=body,
-                               opening=opening, allow_test_chain=self.allow_test_chain)
+            o = draw_parallel.recompute(t.commit.body, t.randomness.body, self.ledger.get_blob, list_reveal=body,
+                                        opening=opening, allow_test_chain=self.allow_test_chain)
         except (DrawError, FormatError, IntegrityError) as exc:
             raise PolicyError(f"refused {step}: {exc.message}", hint=exc.hint) from None
         doc = canonical.encode(draw.outcome_document(o))

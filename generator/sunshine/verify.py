@@ -626,6 +626,8 @@ def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain
 
     Sealed strata (docs/spec/draw.md §8): with the task's *opening* file the draw is recomputed in full;
     without it the public checks run (:func:`sunshine.draw.sealed_public_checks`)."""
+    from . import draw_parallel
+
     lock = t.lock
     list_reveal = t.list_reveal.body if t.list_reveal is not None else None
     try:
@@ -647,8 +649,9 @@ def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain
             t.note = ("sealed strata: seed, counts, cut-offs, tickets of the selected and teams checked; "
                       "membership needs the opening file")
             return
-        outcome = draw_mod.recompute(t.commit.body, t.randomness.body, get_blob, list_reveal=list_reveal,
-                                     opening=opening if c.sealed else None, allow_test_chain=allow_test_chain)
+        # draw_mod.recompute without loading the commitment a second time; large pools on every CPU
+        values = draw_mod.load_randomness(c, t.randomness.body, list_reveal=list_reveal, allow_test_chain=allow_test_chain)
+        outcome = draw_parallel.compute(c, values, opening=opening if c.sealed else None)
         diffs = draw_mod.compare_with_lock(outcome, lock.body, get_blob, commit_body=t.commit.body,
                                            randomness_body=t.randomness.body)
     except SunshineError as exc:
