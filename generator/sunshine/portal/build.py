@@ -1,16 +1,38 @@
 """``sunshine build``: load and check the data, run Pelican with the portal plugin into a fresh
 sibling directory, index it with Pagefind, then swap it into place atomically.
 
-Swap: ``output`` → ``output.old-XXXX`` (one ``rename``), ``output.new-XXXX`` → ``output`` (one
-``rename``), then the old tree is deleted. Any failure before the swap deletes the new tree and
-leaves ``output`` exactly as it was. Unchanged pages are hard-linked from the previous output
-(see :mod:`.render`); the manifest that makes this possible lives beside the output, in
-``<output>.cache/manifest.json``, never inside the published tree.
+Two ways to publish, both from the same pages (byte-identical trees):
+
+**Full build** (the first build, ``--full``, or when code, theme, editorial content or settings
+changed): a fresh tree ``output.new-XXXX``, then the swap ``output`` → ``output.old-XXXX`` (one
+``rename``), ``output.new-XXXX`` → ``output`` (one ``rename``), then the old tree is deleted. Any
+failure before the swap deletes the new tree and leaves ``output`` exactly as it was. Unchanged
+pages are hard-linked from the previous output (see :mod:`.render`).
+
+**Incremental build** (the default when only data changed since the last build): every page's
+input hash is computed as in a full build, but only the pages and files whose hash changed are
+rendered, into a staging directory ``<output>.cache/stage-XXXX``; nothing else is written. Then,
+crash-safely: the new manifest and state are written as ``*.next``, a journal naming every file to
+move and to delete is written (``fsync``, rename), each staged file is ``rename``d into ``output``,
+removed pages are deleted, the ``*.next`` files replace the old ones and the journal is removed. A
+build that stops before the journal exists leaves ``output`` untouched; one that stops after is
+completed by the next build (any mode) before it does anything else (roll forward: every staged
+file is complete before the journal is written). The Pagefind index is not rebuilt by an
+incremental build (it covers the whole site: minutes at province scale); the exact USCC/name
+lookup (``lookup/``) is regenerated like any other file, so it is always current. ``--full``
+re-indexes.
+
+Beside the output, never inside the published tree: ``<output>.cache/manifest.json`` (path →
+input hash, size, mtime), ``state.json`` (what the last build was made from: code, theme,
+content, settings, search), ``data/`` (parsed data files, :mod:`sunshine.data_cache`) and, only
+while publishing, ``journal.json`` and ``stage-XXXX/``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -64,8 +86,18 @@ class BuildStats:
     search: str = "skipped"
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
+    mode: str = "full"  # "full" or "incremental"
+    published: int = 0  # incremental: files moved into the output
+    deleted: int = 0  # incremental: files removed from the output
+    why_full: str = ""  # why an incremental build was not possible
 
     def summary(self) -> str:
+        if self.mode == "incremental":
+            return (
+                f"updated {self.output} incrementally: {self.pages} record pages ({self.rendered} files "
+                f"rendered, {self.published} published, {self.deleted} removed, {self.reused} unchanged), "
+                f"search {self.search}, in {self.seconds:.1f} s"
+            )
         return (
             f"built {self.output}: {self.pages} record pages ({self.rendered} files written, "
             f"{self.reused} unchanged), search {self.search}, in {self.seconds:.1f} s"
@@ -195,6 +227,191 @@ def swap_into_place(new: Path, output: Path) -> None:
         os.rename(new, output)
 
 
+# --------------------------------------------------------------------------- incremental state
+
+STATE_VERSION = 1
+JOURNAL_VERSION = 1
+# Settings that carry this build's data, not its configuration (left out of the fingerprint).
+_RUN_SETTINGS = {"OUTPUT_PATH", "SUNSHINE_DATA", "SUNSHINE_DATASET", "SUNSHINE_LEDGER", "SUNSHINE_CALENDAR",
+                 "SUNSHINE_PREVIOUS_OUTPUT", "SUNSHINE_MANIFEST", "SUNSHINE_REPORT", "SUNSHINE_IN_PLACE"}
+
+
+def _tree_digest(root: Path) -> str:
+    """SHA-256 over every file under *root* (relative path and bytes), in sorted order."""
+    h = hashlib.sha256()
+    if root.is_dir():
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _settings_digest(settings: dict) -> str:
+    plain = {k: v for k, v in settings.items() if k not in _RUN_SETTINGS}
+    return hashlib.sha256(json.dumps(plain, sort_keys=True, default=lambda o: f"<{type(o).__name__}>",
+                                     ensure_ascii=False).encode()).hexdigest()
+
+
+def fingerprint(settings: dict) -> dict:
+    """What a build's pages depend on apart from the data: when any of it changed, build in full."""
+    from .. import __version__
+
+    return {
+        "version": STATE_VERSION,
+        "package": __version__,
+        "code": _tree_digest(Path(__file__).resolve().parents[1]),  # every module of sunshine
+        "theme": _tree_digest(Path(settings["THEME"])),
+        "content": _tree_digest(Path(settings["PATH"])),
+        "settings": _settings_digest(settings),
+        "search": bool(settings.get("SUNSHINE_SEARCH")),
+    }
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: dict, *, sync: bool = False) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, separators=(",", ":"), ensure_ascii=False)
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(tmp, path)
+    if sync:
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _safe_rel(rel: object) -> bool:
+    return (isinstance(rel, str) and rel != "" and not rel.startswith("/") and "\\" not in rel
+            and all(part not in ("", ".", "..") for part in rel.split("/")))
+
+
+class _Crash(Exception):
+    """Raised by the test hook that simulates a crash in the middle of publishing."""
+
+
+# Test hook: called with the number of files moved so far while a journal is applied; tests make
+# it raise to simulate a crash (a real crash is a killed process, which this stands in for).
+_after_move = None
+
+
+def _apply_journal(cache_dir: Path, output: Path, journal: dict) -> tuple[int, int]:
+    """Carry out *journal* (idempotent: safe to repeat after a crash at any point)."""
+    stage = cache_dir / journal["stage"]
+    moved = deleted = 0
+    for rel in journal["moves"]:
+        src = stage / rel
+        if src.exists():
+            dst = output / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            moved += 1
+            if _after_move is not None:
+                _after_move(moved)
+    for rel in journal["deletes"]:
+        dst = output / rel
+        try:
+            os.unlink(dst)
+            deleted += 1
+        except FileNotFoundError:
+            pass
+        parent = dst.parent
+        while parent != output:
+            try:
+                os.rmdir(parent)  # only when empty
+            except OSError:
+                break
+            parent = parent.parent
+    for name in ("manifest.json", "state.json"):
+        nxt = cache_dir / (name + ".next")
+        if nxt.exists():
+            os.replace(nxt, cache_dir / name)
+    os.unlink(cache_dir / "journal.json")
+    if stage.exists():
+        remove_tree(stage)
+    return moved, deleted
+
+
+def recover(output: Path, quiet: bool = False) -> str:
+    """Finish what an interrupted build left beside *output*; returns what was done ("" if nothing).
+
+    A journal is rolled forward; staging directories without a journal (a build that stopped before
+    publishing) are removed. A journal that cannot be read cannot be trusted: the state is dropped so
+    that the next build is a full one (a fresh tree swapped into place).
+    """
+    cache_dir = output.with_name(output.name + ".cache")
+    if not cache_dir.is_dir():
+        return ""
+    done = ""
+    jpath = cache_dir / "journal.json"
+    if jpath.exists():
+        journal = _read_json(jpath)
+        ok = (journal is not None and journal.get("version") == JOURNAL_VERSION
+              and isinstance(journal.get("stage"), str) and journal["stage"].startswith("stage-")
+              and "/" not in journal["stage"]
+              and all(_safe_rel(r) for r in journal.get("moves", [None]))
+              and all(_safe_rel(r) for r in journal.get("deletes", [])))
+        if ok and output.is_dir():
+            moved, deleted = _apply_journal(cache_dir, output, journal)
+            done = f"completed an interrupted incremental build ({moved} files moved, {deleted} removed)"
+        else:
+            for name in ("journal.json", "state.json", "state.json.next", "manifest.json.next"):
+                with contextlib.suppress(OSError):
+                    os.unlink(cache_dir / name)
+            done = "found an unreadable publish journal: it was discarded and this build is a full one"
+        if not quiet:
+            print(f"warning: {output}: {done}", file=sys.stderr)
+    for stale in cache_dir.glob("stage-*"):
+        remove_tree(stale)
+    for name in ("state.json.next", "manifest.json.next"):
+        with contextlib.suppress(OSError):
+            os.unlink(cache_dir / name)
+    return done
+
+
+def _staged_files(stage: Path) -> list[str]:
+    out = []
+    for dirpath, _dirs, files in os.walk(stage):
+        rel_dir = os.path.relpath(dirpath, stage)
+        for f in files:
+            out.append(f if rel_dir == "." else f"{rel_dir}/{f}".replace(os.sep, "/"))
+    return sorted(out)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def _publish_incremental(stage: Path, output: Path, cache_dir: Path, old_manifest: dict, new_manifest: dict,
+                         state: dict) -> tuple[int, int]:
+    """Move the staged changes into *output* under a journal (see the module docstring)."""
+    moves = []
+    for rel in _staged_files(stage):
+        if rel in new_manifest or not _same_bytes(stage / rel, output / rel):
+            moves.append(rel)  # a changed page or file (Pelican's own output only when its bytes differ)
+    deletes = sorted(set(old_manifest) - set(new_manifest))
+    render.save_manifest(cache_dir / "manifest.json.next", new_manifest)
+    _write_json(cache_dir / "state.json.next", state)
+    _write_json(cache_dir / "journal.json", {"version": JOURNAL_VERSION, "stage": stage.name,
+                                             "moves": moves, "deletes": deletes}, sync=True)
+    return _apply_journal(cache_dir, output, {"stage": stage.name, "moves": moves, "deletes": deletes})
+
+
 def build_site(
     data: Path,
     output: Path,
@@ -219,7 +436,14 @@ def build_site(
     if not data.is_dir():
         raise BuildError(f"{data}: expected a data directory, got " + ("a file" if data.exists() else "nothing"),
                          hint="create one with `sunshine demo-data --out data` (format: docs/data-format.md)")
-    ds = load_dataset(data)
+    cache_dir = output.with_name(output.name + ".cache")
+    from ..data_cache import DataCache
+
+    def warn(msg: str) -> None:
+        if not quiet:
+            print(f"warning: {msg}", file=sys.stderr)
+
+    ds = load_dataset(data, cache=DataCache(cache_dir / "data", warn=warn))
     calendar = Calendar.from_dir(data)
     ledger = ledger_view.load(data / "ledger", ds)
     stats = BuildStats(output=output)
@@ -247,31 +471,49 @@ def build_site(
         raise BuildError(f"{settings['THEME']}: expected a theme with templates/base.html")
     _check_output(output, [data, Path(settings["PATH"]), Path(settings["THEME"]), REPO_ROOT])
     output.parent.mkdir(parents=True, exist_ok=True)
+    recover(output, quiet)
 
-    cache = output.with_name(output.name + ".cache") / "manifest.json"
+    settings.update(REQUIRED_SETTINGS)
+    plugins = list(settings.get("PLUGINS") or [])
+    if "sunshine.portal" not in plugins:
+        plugins.append("sunshine.portal")
+    settings["PLUGINS"] = plugins
+    # Pelican's own pages render data too (the footer): autoescape whatever the settings file says.
+    settings["JINJA_ENVIRONMENT"] = {**(settings.get("JINJA_ENVIRONMENT") or {}), "autoescape": True}
+    settings["SUNSHINE_SEARCH"] = search
+    state = fingerprint(settings)
+
     previous = output if incremental and output.is_dir() else None
-    manifest = render.load_manifest(cache) if previous else {}
+    manifest = render.load_manifest(cache_dir / "manifest.json") if previous else {}
+    in_place = False
+    if incremental and output.is_dir():
+        old_state = _read_json(cache_dir / "state.json")
+        if old_state is None or not manifest:
+            stats.why_full = "no record of the previous build"
+        else:
+            changed = [k for k in state if old_state.get(k) != state[k]]
+            stats.why_full = f"{', '.join(changed)} changed" if changed else ""
+            in_place = not changed
     report: dict = {}
-    new = Path(tempfile.mkdtemp(prefix=output.name + ".new-", dir=output.parent))
+    settings.update(
+        SUNSHINE_DATA=str(data),
+        SUNSHINE_DATASET=ds,
+        SUNSHINE_LEDGER=ledger,
+        SUNSHINE_CALENDAR=calendar,
+        SUNSHINE_PREVIOUS_OUTPUT=previous,
+        SUNSHINE_MANIFEST=manifest,
+        SUNSHINE_REPORT=report,
+        SUNSHINE_IN_PLACE=in_place,
+    )
+    if in_place:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        new = Path(tempfile.mkdtemp(prefix="stage-", dir=cache_dir))
+    else:
+        with contextlib.suppress(OSError):  # the state describes the output until this build replaces it
+            os.unlink(cache_dir / "state.json")
+        new = Path(tempfile.mkdtemp(prefix=output.name + ".new-", dir=output.parent))
+    settings["OUTPUT_PATH"] = str(new)
     try:
-        settings.update(REQUIRED_SETTINGS)
-        plugins = list(settings.get("PLUGINS") or [])
-        if "sunshine.portal" not in plugins:
-            plugins.append("sunshine.portal")
-        settings["PLUGINS"] = plugins
-        # Pelican's own pages render data too (the footer): autoescape whatever the settings file says.
-        settings["JINJA_ENVIRONMENT"] = {**(settings.get("JINJA_ENVIRONMENT") or {}), "autoescape": True}
-        settings.update(
-            OUTPUT_PATH=str(new),
-            SUNSHINE_DATA=str(data),
-            SUNSHINE_DATASET=ds,
-            SUNSHINE_LEDGER=ledger,
-            SUNSHINE_CALENDAR=calendar,
-            SUNSHINE_SEARCH=search,
-            SUNSHINE_PREVIOUS_OUTPUT=previous,
-            SUNSHINE_MANIFEST=manifest,
-            SUNSHINE_REPORT=report,
-        )
         t1 = time.perf_counter()
         with _pelican_logging(quiet) as log:
             Pelican(settings).run()
@@ -279,25 +521,36 @@ def build_site(
             raise BuildError("Pelican reported errors: " + "; ".join(log.errors[:5]),
                              hint="fix the pages named above (content/ or theme/)")
         stats.timings["render"] = time.perf_counter() - t1
-        if not (new / "index.html").is_file():
+        if not in_place and not (new / "index.html").is_file():
             raise BuildError("the build wrote no index.html", hint="is sunshine.portal in PLUGINS?")
-        if search:
-            t2 = time.perf_counter()
-            stats.search = run_pagefind(new)
-            stats.timings["search"] = time.perf_counter() - t2
+        if in_place:
+            t3 = time.perf_counter()
+            stats.mode = "incremental"
+            stats.search = "kept (not re-indexed by an incremental build; --full re-indexes)" if search else "skipped"
+            stats.published, stats.deleted = _publish_incremental(
+                new, output, cache_dir, manifest, report.get("manifest", {}), state)
+            stats.timings["publish"] = time.perf_counter() - t3
         else:
-            print("warning: search index skipped (--no-search): the site's search page will say so",
-                  file=sys.stderr)
-        os.chmod(new, 0o755)  # mkdtemp makes it 0700; a web server must be able to read it
-        t3 = time.perf_counter()
-        swap_into_place(new, output)
-        stats.timings["swap"] = time.perf_counter() - t3
+            if search:
+                t2 = time.perf_counter()
+                stats.search = run_pagefind(new)
+                stats.timings["search"] = time.perf_counter() - t2
+            else:
+                print("warning: search index skipped (--no-search): the site's search page will say so",
+                      file=sys.stderr)
+            os.chmod(new, 0o755)  # mkdtemp makes it 0700; a web server must be able to read it
+            t3 = time.perf_counter()
+            swap_into_place(new, output)
+            stats.timings["swap"] = time.perf_counter() - t3
     except BaseException:
-        if new.exists():
+        if new.exists() and not (cache_dir / "journal.json").exists():
             remove_tree(new)
         raise
-    with contextlib.suppress(OSError):
-        render.save_manifest(cache, report.get("manifest", {}))
+    if not in_place:
+        with contextlib.suppress(OSError):
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            render.save_manifest(cache_dir / "manifest.json", report.get("manifest", {}))
+            _write_json(cache_dir / "state.json", state)
     stats.pages = report.get("pages", 0)
     stats.rendered = report.get("rendered", 0)
     stats.reused = report.get("reused", 0)
