@@ -626,8 +626,6 @@ def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain
 
     Sealed strata (docs/spec/draw.md §8): with the task's *opening* file the draw is recomputed in full;
     without it the public checks run (:func:`sunshine.draw.sealed_public_checks`)."""
-    from . import draw_parallel
-
     lock = t.lock
     list_reveal = t.list_reveal.body if t.list_reveal is not None else None
     try:
@@ -649,9 +647,10 @@ def _recompute(draw_mod, ceremony, t, get_blob, rep: Report, *, allow_test_chain
             t.note = ("sealed strata: seed, counts, cut-offs, tickets of the selected and teams checked; "
                       "membership needs the opening file")
             return
-        # draw_mod.recompute without loading the commitment a second time; large pools on every CPU
+        # draw_mod.recompute without loading the commitment a second time. One process: verify is pure, and
+        # the CLI's signature-checking pool is still running here (sunshine.draw_parallel never forks threads)
         values = draw_mod.load_randomness(c, t.randomness.body, list_reveal=list_reveal, allow_test_chain=allow_test_chain)
-        outcome = draw_parallel.compute(c, values, opening=opening if c.sealed else None)
+        outcome = draw_mod.compute(c, values, opening=opening if c.sealed else None)
         diffs = draw_mod.compare_with_lock(outcome, lock.body, get_blob, commit_body=t.commit.body,
                                            randomness_body=t.randomness.body)
     except SunshineError as exc:
