@@ -220,3 +220,27 @@ def test_search_index_is_kept_and_the_exact_lookup_is_current(data, tmp_path):
     key = lookup.normalise(code)
     shard = json.loads((out / "search" / "lookup" / f"{lookup.fnv1a32(key) % meta['shards']}.json").read_text(encoding="utf-8"))
     assert shard[key][0][0] == code
+
+
+def test_builds_in_processes_with_different_hash_seeds_are_byte_identical(tmp_path):
+    """What makes an incremental build in one process equal a full build in another: no page may
+    depend on set or dict iteration order (Python randomises string hashes per process). The demo's
+    stand-in results have departments with equal counts and many late results (stats page)."""
+    import os
+    import subprocess
+    import sys
+
+    from sunshine import cli
+
+    data = tmp_path / "data"
+    assert cli.main(["demo-data", "--scale", "300", "--out", str(data), "--no-ledger"]) == 0
+    code = ("import sys; from pathlib import Path; from sunshine.portal.build import build_site; "
+            "build_site(Path(sys.argv[1]), Path(sys.argv[2]), search=False, quiet=True, incremental=False)")
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out-{seed}"
+        subprocess.run([sys.executable, "-c", code, str(data), str(out)], check=True, cwd=REPO,
+                       env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True)
+        trees.append(_snapshot(out))
+    assert trees[0].keys() == trees[1].keys()
+    assert [k for k in trees[0] if trees[0][k] != trees[1][k]] == []

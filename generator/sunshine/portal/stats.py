@@ -49,8 +49,7 @@ def context(ds: model.Dataset, ix: Index, calendar: Calendar | None = None) -> d
     years = []
     for plan in sorted(ds.plans, key=lambda p: p.year, reverse=True):
         tasks = plan.current.tasks
-        task_ids = {t.id for t in tasks}
-        groups = [g for tid in task_ids for g in ix.by_task.get(tid, [])]
+        groups = [g for t in tasks for g in ix.by_task.get(t.id, [])]  # plan order: same pages in every process
         joint = [t for t in tasks if t.joint]
         credit = [t for t in joint if t.uses_credit_classes]
         used_items = {i for t in tasks for i in t.items}
