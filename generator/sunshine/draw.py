@@ -558,14 +558,21 @@ def candidate_bound(size: int, k: int) -> bytes | None:
     return ((expected << 256) // size).to_bytes(32, "big")
 
 
-def part_candidates(prk: bytes, work: list[tuple[str, list[str], bytes | None]]) -> list[list[bytes]]:
-    """For each ``(stratum, labels, bound)``: the ``ticket || label`` keys with ``ticket < bound``.
+def part_candidates(prk: bytes, work: list[tuple[str, list[str], int, int, bytes | None]]) -> list[list[bytes]]:
+    """For each ``(stratum, labels, start, stop, bound)``: the ``ticket || label`` keys of
+    ``labels[start:stop]`` with ``ticket < bound``.
 
     One part of the per-member phase of :func:`select` (a top-level function, so that a process pool
-    can run it). Keys are in the order of ``labels``; every key if ``bound`` is ``None``.
+    can run it). Keys are in the order of ``labels``; every key if ``bound`` is ``None``. The part is
+    a range of the whole list rather than a copy of it so that a forked worker touches (and so
+    copies) only the memory of its own labels.
     """
     ex = hkdf.Expander(prk)
-    return [ex.block1_keys_below(frame("target", sid), labels, bound) for sid, labels, bound in work]
+    out = []
+    for sid, labels, start, stop, bound in work:
+        part = labels if start == 0 and stop == len(labels) else labels[start:stop]
+        out.append(ex.block1_keys_below(frame("target", sid), part, bound))
+    return out
 
 
 def select(prk: bytes, assignment: dict[str, list[str]], strata: tuple[StratumSpec, ...], *, starmap=None, chunks: int = 2) -> list[StratumOutcome]:
@@ -576,10 +583,11 @@ def select(prk: bytes, assignment: dict[str, list[str]], strata: tuple[StratumSp
     result is exactly the spec's whatever the tickets.
 
     ``starmap`` (optional: ``starmap(part_candidates, [(prk, work), …])`` returning the results in
-    order, e.g. a process pool's ``starmap`` or ``draw_parallel.fork_starmap``) spreads the tickets of
-    all strata over ``chunks`` parts of every stratum; pools under :data:`PARALLEL_MIN` members are
-    computed in one part. The result is identical: the keys below a bound are the union of each
-    part's keys below it.
+    order) spreads the tickets of all strata over ``chunks`` contiguous parts of every stratum; pools
+    under :data:`PARALLEL_MIN` members are computed in one part. The result is identical: the keys
+    below a bound are the union of each part's keys below it. Each part's work names the whole
+    member lists, which suits ``draw_parallel.fork_starmap`` (forked workers inherit them); a pool
+    that pickles its arguments would send every list to every worker.
     """
     for s in strata:
         members = assignment.get(s.id, [])
@@ -590,7 +598,7 @@ def select(prk: bytes, assignment: dict[str, list[str]], strata: tuple[StratumSp
     total = sum(s.size for s in strata)
     if starmap is not None and chunks > 1 and total >= PARALLEL_MIN:
         work = [
-            [(s.id, assignment.get(s.id, [])[i::chunks], b) for s, b in zip(strata, bounds)]
+            [(s.id, assignment.get(s.id, []), i * s.size // chunks, (i + 1) * s.size // chunks, b) for s, b in zip(strata, bounds)]
             for i in range(chunks)
         ]
         parts = list(starmap(part_candidates, [(prk, w) for w in work]))
@@ -598,11 +606,11 @@ def select(prk: bytes, assignment: dict[str, list[str]], strata: tuple[StratumSp
             raise DrawError(f"the parallel draw returned {len(parts)} parts, expected {chunks}")
         found = [[x for part in parts for x in part[j]] for j in range(len(strata))]
     else:
-        found = part_candidates(prk, [(s.id, assignment.get(s.id, []), b) for s, b in zip(strata, bounds)])
+        found = part_candidates(prk, [(s.id, assignment.get(s.id, []), 0, s.size, b) for s, b in zip(strata, bounds)])
     out = []
     for s, k, b, keys in zip(strata, wanted, bounds, found):
         if b is not None and len(keys) < k:  # fewer tickets below the bound than needed: keep them all
-            keys = part_candidates(prk, [(s.id, assignment.get(s.id, []), None)])[0]
+            keys = part_candidates(prk, [(s.id, assignment.get(s.id, []), 0, s.size, None)])[0]
         keys.sort()
         head = keys[:k]
         sel = head[: s.sample]
