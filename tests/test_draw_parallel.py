@@ -118,11 +118,12 @@ def test_a_worker_exception_is_raised_in_the_caller():
 
     def fail_in_child(x):
         if os.getpid() != parent:
-            raise DrawError(f"part {x} failed")
+            raise DrawError(f"part {x} failed", hint="the hint travels too")
         return x
 
-    with pytest.raises(DrawError, match="part 1 failed"):
+    with pytest.raises(DrawError, match="part 1 failed") as e:
         draw_parallel.fork_starmap(fail_in_child, [(0,), (1,)])
+    assert e.value.hint == "the hint travels too"
 
 
 def test_a_dead_worker_is_recomputed_in_the_caller():
