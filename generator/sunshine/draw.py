@@ -21,7 +21,6 @@ clock, no OS randomness.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import math
 import re
 from dataclasses import dataclass, field
@@ -533,11 +532,6 @@ class DrawOutcome:
 
     def to_document(self) -> dict:
         return outcome_document(self)
-
-
-def stratum_candidates(prk: bytes, stratum: str, labels: list[str], k: int) -> list[bytes]:
-    """The ``k`` smallest ``ticket || label`` keys among ``labels`` of ``stratum``."""
-    return heapq.nsmallest(k, tickets_sorted_keys(hkdf.Expander(prk), stratum, labels))
 
 
 PARALLEL_MIN = 10_000  # pools smaller than this are never split into parts, whatever ``starmap`` says
