@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from sunshine import beacon, canonical, cli, demo, draw, verify
+from sunshine import beacon, canonical, cli, demo, draw, draw_parallel, verify
 from sunshine.ceremony import Ceremony, DrawTracker, round_time
 from sunshine.demo_ledger import Keys, demo_secret
 from sunshine.draw_inputs import RandomnessPlan
@@ -164,6 +165,36 @@ def test_no_notice_outcome_is_withheld_until_the_list_reveal(led, ds, keys):
     assert rep.exit_code == 0 and "matches the lock" in rep.tasks[NO_NOTICE]["note"], rep.to_text()
     with pytest.raises(PolicyError, match="already revealed"):
         cer.list_reveal(NO_NOTICE, signer=op, time="2025-07-02T09:00:00Z", secrets=held)
+
+
+def test_large_pools_are_drawn_by_forked_workers_with_the_same_outcome(led, ds, keys, monkeypatch):
+    # every pool counts as large here: reveal, outcome and list_reveal draw through draw_parallel's forked
+    # workers; verify recomputes each draw in one process and must find the locked outcome
+    monkeypatch.setattr(draw_parallel, "FORK_MIN", 0)
+    monkeypatch.setattr(draw, "PARALLEL_MIN", 0)
+    forks, real_fork = [], os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(draw_parallel, "usable_cpus", lambda: 2)
+    cer, bundle, r = _locked(led, ds, keys)
+    assert len(forks) == 1
+    assert cer.outcome(NOTIFIED).to_document() == r.outcome.to_document() and len(forks) == 2
+    cer2 = Ceremony(led)
+    e, bundle, now, held = _commit(cer2, ds, keys, NO_NOTICE, "2025-06-11T07:00:00Z")
+    op = _op(keys, ds, NO_NOTICE)
+    cer2.reveal(NO_NOTICE, signer=op, time="2025-06-12T02:00:00Z", beacon_text=None, contributions=now, withheld=held)
+    cer2.dispatch(NO_NOTICE, signer=op, time="2025-06-12T07:30:00Z", day=ds.task(NO_NOTICE).draw_date)
+    cer2.list_reveal(NO_NOTICE, signer=op, time="2025-07-01T09:00:00Z", secrets=held)
+    assert len(forks) == 4
+    rep = _verify(led.path)
+    assert rep.exit_code == 0, rep.to_text()
+    assert "matches the lock" in rep.tasks[NOTIFIED]["note"] and "matches the lock" in rep.tasks[NO_NOTICE]["note"]
 
 
 def test_sealed_task_needs_the_opening_and_verify_checks_what_is_public(led, ds, keys):
