@@ -94,7 +94,8 @@ def main(n: int = 1_000_000) -> None:
         worker_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
         assert canonical.encode(o2.to_document()) == doc, "the parallel draw must be byte-identical"
         walls.append(t8 - t7)
-        print(f"DRAW run {run + 1}: {draw_parallel.usable_cpus()} processes (forks included)  {t8 - t7:6.2f} s"
+        procs = draw_parallel.processes(c)
+        print(f"DRAW run {run + 1}: {procs} process{'es (forks included)' if procs > 1 else ' (pool too small to fork)'}  {t8 - t7:6.2f} s"
               f"  (CPU: this process {cpu:.2f} s, workers {worker_cpu:.2f} s; load {os.getloadavg()[0]:.1f})")
     sel = sum(s.sample for s in o2.strata)
     print(f"selected {sel:,} ({', '.join(f'{s.id} {s.sample:,}/{s.size:,}' for s in o2.strata)}), {len(o2.teams):,} teams;"

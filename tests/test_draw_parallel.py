@@ -262,6 +262,8 @@ def test_small_pools_and_one_cpu_stay_in_process(monkeypatch):
         raise AssertionError("a 30-member pool must not fork")
 
     monkeypatch.setattr(os, "fork", no_fork)
+    assert draw_parallel.processes(c, 2) == 1
     assert draw_parallel.compute(c, values).to_document() == case["expected"]["outcome"]
     monkeypatch.setattr(draw_parallel, "FORK_MIN", 0)
+    assert draw_parallel.processes(c, 1) == 1 and draw_parallel.processes(c, 2) == 2
     assert draw_parallel.compute(c, values, workers=1).to_document() == case["expected"]["outcome"]

@@ -114,17 +114,19 @@ def fork_starmap(func, arglist) -> list:
             os.waitpid(pid, 0)
 
 
-def _starmap_for(c: draw.Commitment, workers: int | None):
+def processes(c: draw.Commitment, workers: int | None = None) -> int:
+    """How many processes :func:`compute` uses for ``c``: ``workers`` (default: every usable CPU) for a
+    pool of :data:`FORK_MIN` members or more where forking is possible, otherwise 1."""
     workers = usable_cpus() if workers is None else workers
     if workers < 2 or len(c.labels) < FORK_MIN or not can_fork():
-        return None, 1
-    return fork_starmap, workers
+        return 1
+    return workers
 
 
 def compute(c: draw.Commitment, values: draw.RandomnessValues, *, opening: dict | None = None, workers: int | None = None) -> draw.DrawOutcome:
     """:func:`draw.compute`, with the tickets of large pools on ``workers`` processes (default: every usable CPU)."""
-    starmap, parts = _starmap_for(c, workers)
-    return draw.compute(c, values, opening=opening, starmap=starmap, chunks=parts)
+    parts = processes(c, workers)
+    return draw.compute(c, values, opening=opening, starmap=fork_starmap if parts > 1 else None, chunks=parts)
 
 
 def recompute(
