@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pathlib
@@ -267,3 +268,25 @@ def test_small_pools_and_one_cpu_stay_in_process(monkeypatch):
     monkeypatch.setattr(draw_parallel, "FORK_MIN", 0)
     assert draw_parallel.processes(c, 1) == 1 and draw_parallel.processes(c, 2) == 2
     assert draw_parallel.compute(c, values, workers=1).to_document() == case["expected"]["outcome"]
+
+
+def test_compute_pauses_the_cyclic_collector_and_restores_it(monkeypatch):
+    case = CASES["single"]
+    c = draw.load_commitment(case["commit"], blobs_of(case).__getitem__)
+    values = draw.load_randomness(c, case["randomness"], allow_test_chain=True)
+    seen, real = [], draw.compute
+
+    def spy(*a, **k):
+        seen.append(gc.isenabled())
+        return real(*a, **k)
+
+    monkeypatch.setattr(draw, "compute", spy)
+    try:
+        assert gc.isenabled()
+        assert draw_parallel.compute(c, values).to_document() == case["expected"]["outcome"]
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        draw_parallel.compute(c, values)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

@@ -13,6 +13,10 @@ for pools of at least :data:`FORK_MIN` members, when ``os.fork`` exists, more th
 and the process has a single thread (forking a threaded process can deadlock the child); otherwise
 they compute in one process, with the same result.
 
+The cyclic garbage collector is paused during :func:`compute` (as ``verify`` does): the draw makes
+next to no cyclic garbage, and its many new objects would otherwise trigger full collections over
+everything the calling process holds.
+
 A child that fails to deliver (killed, out of memory) costs time, not correctness: its part is
 computed again in the calling process. An exception raised by the work itself in a child (e.g. a
 :class:`~sunshine.errors.DrawError`) is raised again in the caller.
@@ -126,7 +130,15 @@ def processes(c: draw.Commitment, workers: int | None = None) -> int:
 def compute(c: draw.Commitment, values: draw.RandomnessValues, *, opening: dict | None = None, workers: int | None = None) -> draw.DrawOutcome:
     """:func:`draw.compute`, with the tickets of large pools on ``workers`` processes (default: every usable CPU)."""
     parts = processes(c, workers)
-    return draw.compute(c, values, opening=opening, starmap=fork_starmap if parts > 1 else None, chunks=parts)
+    # the draw makes next to no cyclic garbage, but its 100,000s of new objects would make the cyclic
+    # collector rescan everything the process holds (a loaded Dataset: millions of objects); pause it
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return draw.compute(c, values, opening=opening, starmap=fork_starmap if parts > 1 else None, chunks=parts)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def recompute(
