@@ -13,7 +13,7 @@ The draw (``docs/spec/draw.md``) derives one 32-byte ticket per pool member with
 call: it keeps the two SHA-256 states after the inner and outer pads (RFC 2104) and copies them.
 Its output is byte-identical to :func:`expand` (the tests check this).
 
-Speed note: for these one- and two-block messages the cost is the per-call overhead, not the
+Speed note: for these one-block messages much of the cost is per-call overhead rather than the
 compression function. CPython's built-in SHA-256 (``_sha2`` from 3.12, ``_sha256`` in 3.11) copies
 its state with a ``memcpy``, while an OpenSSL hash object allocates a new EVP context on every
 ``copy()``; the built-in one is about 15 % faster per ticket on the reference machine. Both compute
