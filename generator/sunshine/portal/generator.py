@@ -7,6 +7,8 @@ Settings it reads (``pelicanconf.py``):
 ``SUNSHINE_PUBLIC_URL``    absolute URL of the published site, for the sitemap and Atom feeds
                            (default ``https://<origin>/``); pages always link relatively
 ``SUNSHINE_SEARCH``        whether the pages carry the Pagefind search UI (``sunshine build`` sets it)
+``SUNSHINE_WORKERS``       processes rendering the record pages (default: one per core from 2,000
+                           pages on; 1 = no worker processes; see :mod:`.parallel`)
 
 and, when run by ``sunshine build`` (:mod:`.build`): ``SUNSHINE_DATASET`` (the already loaded
 dataset), ``SUNSHINE_LEDGER`` (the ledger view), ``SUNSHINE_PREVIOUS_OUTPUT`` and
@@ -23,7 +25,7 @@ from pelican.generators import Generator
 
 from .. import model
 from ..errors import BuildError
-from . import feeds, ledger_view, lookup, opendata, stats, views
+from . import feeds, ledger_view, lookup, opendata, parallel, stats, views
 from .render import Renderer, make_environment, templates_digest
 
 NAV = (
@@ -109,10 +111,12 @@ class PortalGenerator(Generator):
         pages.append(views.Page(path="stats/index.html", template="stats.html",
                                 ctx=stats.context(ds, ix, self._calendar()), title="统计", section="stats"))
         pages += ledger_view.pages(ledger, ds)
-        self.downloads = opendata.files(ds, ix)
-        pages.append(views.Page(path="data/index.html", template="data.html",
-                                ctx={"downloads": opendata.listing(self.downloads)},
-                                title="开放数据", section="data"))
+        # the downloads are made in generate_output, while the worker processes render (they are
+        # needed only by this page, rendered last)
+        self.downloads: dict[str, bytes] = {}
+        self.data_page = views.Page(path="data/index.html", template="data.html", ctx={}, title="开放数据",
+                                    section="data")
+        pages.append(self.data_page)
         drawn = sorted(draws) if ledger else []
         pages.append(views.Page(path="verify/index.html", template="verify.html",
                                 ctx={"tasks": [{"id": t, "name": ix.tasks[t].name if t in ix.tasks else t}
@@ -134,34 +138,58 @@ class PortalGenerator(Generator):
             cal = Calendar.from_dir(self.settings["SUNSHINE_DATA"])
         return cal
 
+    def workers(self) -> int:
+        """Processes that render the record pages: ``SUNSHINE_WORKERS`` (1 = this process only),
+        or by default one per core once there are at least :data:`parallel.MIN_PAGES` pages."""
+        n = self.settings.get("SUNSHINE_WORKERS")
+        if n in (None, "", "auto"):
+            return parallel.default_workers() if len(self.pages) >= parallel.MIN_PAGES else 1
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise BuildError(f"SUNSHINE_WORKERS: expected a whole number >= 1 or 'auto', got {n!r}")
+        return n
+
+    def _write_files(self, renderer: Renderer, site_digest: bytes) -> None:
+        """Every output that is not a record page (downloads, ledger files, look-up, feeds, sitemaps),
+        and the downloads page."""
+        self.downloads = opendata.files(self.ds, self.ix)
+        self.data_page.ctx = {"downloads": opendata.listing(self.downloads)}
+        renderer.page(self.data_page, site_digest)
+        for rel, data in self.downloads.items():
+            renderer.file(rel, data)
+        for rel, data in (self.ledger or {}).get("files", {}).items():
+            renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
+        for rel, data in lookup.files(self.lookup_rows).items():
+            renderer.file(rel, data)
+        for rel, data in feeds.files(self.ds, self.ix, self.site).items():
+            renderer.file(rel, data)
+        content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
+        for rel, data in feeds.sitemaps(self.site, self.pages, content_pages).items():
+            renderer.file(rel, data)
+        renderer.file("robots.txt", feeds.robots(self.site))
+
     def generate_output(self, writer) -> None:  # noqa: ARG002 - Pelican's writer is not used for records
         templates = Path(self.theme) / "templates"
         env = make_environment(templates)
         env.globals["site"] = self.site
-        renderer = Renderer(
-            env,
-            templates_digest(templates),
-            Path(self.output_path),
-            previous=self.settings.get("SUNSHINE_PREVIOUS_OUTPUT"),
-            manifest=self.settings.get("SUNSHINE_MANIFEST"),
-            link_unchanged=not self.settings.get("SUNSHINE_IN_PLACE", False),
-        )
+        digest = templates_digest(templates)
+
+        def make_renderer() -> Renderer:
+            return Renderer(
+                env,
+                digest,
+                Path(self.output_path),
+                previous=self.settings.get("SUNSHINE_PREVIOUS_OUTPUT"),
+                manifest=self.settings.get("SUNSHINE_MANIFEST"),
+                link_unchanged=not self.settings.get("SUNSHINE_IN_PLACE", False),
+            )
+
+        renderer = make_renderer()
         site_digest = hashlib.sha256(repr(sorted(self.site.items())).encode()).digest()
         try:
-            for page in self.pages:
-                renderer.page(page, site_digest)
-            for rel, data in self.downloads.items():
-                renderer.file(rel, data)
-            for rel, data in (self.ledger or {}).get("files", {}).items():
-                renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
-            for rel, data in lookup.files(self.lookup_rows).items():
-                renderer.file(rel, data)
-            for rel, data in feeds.files(self.ds, self.ix, self.site).items():
-                renderer.file(rel, data)
-            content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
-            for rel, data in feeds.sitemaps(self.site, self.pages, content_pages).items():
-                renderer.file(rel, data)
-            renderer.file("robots.txt", feeds.robots(self.site))
+            # the record pages on every core; this process writes the other outputs meanwhile
+            records = [p for p in self.pages if p is not self.data_page]
+            figures = parallel.render_pages(renderer, make_renderer, records, site_digest, self.workers(),
+                                            between=lambda: self._write_files(renderer, site_digest))
             renderer.finish()
         except BaseException:
             renderer.abort()
@@ -170,5 +198,6 @@ class PortalGenerator(Generator):
         if isinstance(report, dict):
             report.update(pages=len(self.pages), rendered=renderer.rendered, reused=renderer.reused,
                           render_seconds=renderer.render_seconds, context_seconds=self.context_seconds,
-                          manifest=renderer.files,
+                          manifest=renderer.files, workers=figures["workers"],
+                          worker_private_kib=figures["worker_private_kib"],
                           search_pages=sum(1 for p in self.pages if p.search))

@@ -128,11 +128,22 @@ def target_slug(code: str) -> str:
     return quote(code, safe="-_").replace(".", "%2E")
 
 
+_dept_labels: tuple[object, dict[str, str]] = (None, {})
+
+
 def dept_label(ds: model.Dataset, dept_id: str) -> str:
-    try:
-        return ds.jurisdiction.department(dept_id).short_name
-    except KeyError:
-        return dept_id
+    """A department's short name (its id when the jurisdiction has no such department).
+
+    Called for every result shown: the id → name map is built once per (immutable) jurisdiction
+    object instead of scanning the department list each time."""
+    global _dept_labels
+    j = ds.jurisdiction
+    if _dept_labels[0] is not j:
+        labels: dict[str, str] = {}
+        for d in j.departments:
+            labels.setdefault(d.id, d.short_name)  # the first one, as Jurisdiction.department()
+        _dept_labels = (j, labels)
+    return _dept_labels[1].get(dept_id, dept_id)
 
 
 def public_target(t: model.Target) -> dict:
@@ -237,14 +248,14 @@ def public_result(ds: model.Dataset, r: model.Result, item_names: dict[str, str]
                 "id": ir.item,
                 "name": item_names.get(ir.item, ""),
                 "codes": [c.label for c in ir.codes],
-                "code_keys": [c.value for c in ir.codes],
+                "code_keys": [c._value_ for c in ir.codes],  # .value, without Enum's descriptor
                 "sub_codes": [sub_code_label(ds, s, r.department) for s in ir.sub_codes],
                 "note": ir.note,
             }
             for ir in r.items
         ],
         "codes": [c.label for c in r.codes],
-        "code_keys": [c.value for c in r.codes],
+        "code_keys": [c._value_ for c in r.codes],
         "inspection_end": iso(r.inspection_end),
         "entered": iso(r.entered),
         "published": iso(r.published),

@@ -2,7 +2,8 @@
 
 Each template is compiled once (one :class:`jinja2.Environment`, autoescape on, strict
 undefined). A page's *input hash* is SHA-256 over the template set, the site-wide context, the
-page's path and the ``repr`` of its context (plain data only: dicts, lists, strings, numbers).
+page's path and a serialisation of its context (plain data only: dicts, lists, strings, numbers;
+:func:`page_inputs`).
 The manifest of the previous build maps each path to ``[input hash, size, mtime_ns]``; when the
 hash is unchanged and the previous file is still the one the manifest describes, the file is
 hard-linked from the previous output into the new one instead of being rendered again.
@@ -11,13 +12,20 @@ written to, so a failed build cannot damage it.
 
 Rendering is CPU work and stays in the calling thread; the file-system work (``mkdir``, ``open``,
 ``write``, ``link``) goes to a small pool of writer threads, which release the GIL in system calls
-(on virtualised disks a page costs far more in system calls than in rendering).
+(on virtualised disks a page costs far more in system calls than in rendering). To use every core,
+:mod:`.parallel` runs one Renderer per forked worker process over its share of the pages.
+
+Per page, the work is kept small: :class:`PortalEnvironment` resolves ``x.y`` on plain dicts
+without a failed attribute lookup first, and the shared chrome (``_head.html``, ``_header.html``,
+``_footer.html``: everything around a page's own content) is rendered once per (root, section) by
+:meth:`Renderer.chrome` and spliced in by ``base.html`` instead of being rendered for every page.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import time
@@ -26,6 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from ..errors import BuildError
 from .views import Page, root_of
@@ -33,10 +42,34 @@ from .views import Page, root_of
 MANIFEST_VERSION = 1
 WRITERS = 8  # writer threads
 MAX_PENDING = 4096  # queued writes before the renderer waits (bounds memory)
+CHROME_PARTS = ("head", "header", "footer")  # theme/templates/_<part>.html, see Renderer.chrome
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class PortalEnvironment(jinja2.Environment):
+    """A Jinja2 environment whose ``x.y`` looks into plain dicts first.
+
+    Page contexts are plain dicts, and Jinja2's default ``getattr`` first tries the Python
+    attribute, which for ``row.name`` on a dict raises (and catches) an ``AttributeError`` before
+    it falls back to ``row["name"]``: a quarter of a record page's rendering time went there. For
+    an exact ``dict`` a name that is not one of dict's own attributes can only ever resolve to the
+    item, so looking the item up first gives the same result in every case (``d.items`` still
+    means the method, as before; ``d["items"]`` the key).
+    """
+
+    def getattr(self, obj, attribute):  # noqa: A003 - Jinja2's hook name
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return jinja2.Environment.getattr(self, obj, attribute)
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = PortalEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         trim_blocks=True,
@@ -55,6 +88,19 @@ def templates_digest(templates: Path) -> bytes:
         if p.is_file():
             h.update(str(p.relative_to(templates)).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.digest()
+
+
+def page_inputs(page: Page) -> bytes:
+    """The bytes a page's input hash covers: its template, title, section, search flag, filters
+    and context, serialised by ``marshal`` format 2 (plain data only; unlike ``pickle`` and later
+    ``marshal`` formats it has no back-references, so equal data gives equal bytes whatever objects
+    happen to be shared; 2.5 times faster than ``repr``), or by ``repr`` when the context holds
+    anything else. The first byte says which."""
+    inputs = (page.template, page.title, page.section, page.search, page.filters, page.ctx)
+    try:
+        return b"m" + marshal.dumps(inputs, 2)
+    except ValueError:
+        return b"r" + repr(inputs).encode()
 
 
 def load_manifest(path: Path | None) -> dict[str, list]:
@@ -138,6 +184,7 @@ class Renderer:
         self.reused = 0
         self.render_seconds = 0.0
         self._templates: dict[str, jinja2.Template] = {}
+        self._chrome: dict[tuple[str, str], dict | None] = {}
         self._pool = ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="sunshine-write")
         self._pending: deque[tuple[str, str, Future]] = deque()
 
@@ -149,6 +196,33 @@ class Renderer:
             except jinja2.TemplateError as exc:
                 raise BuildError(f"theme template {name}: {exc}") from exc
         return t
+
+    def chrome(self, root: str, section: str) -> dict | None:
+        """The shared chrome of a page at *root* in *section* (``head``, ``header``, ``footer``:
+        the theme's ``_head.html``, ``_header.html``, ``_footer.html``), rendered once per
+        (root, section) and spliced into every page by ``base.html``. They see only ``site``,
+        ``root``, ``home`` and ``section`` (anything else is an undefined-variable error).
+        None when the theme has no such partials (``base.html`` then has nothing to splice)."""
+        key = (root, section)
+        if key in self._chrome:
+            return self._chrome[key]
+        parts: dict | None = {}
+        for part in CHROME_PARTS:
+            name = f"_{part}.html"
+            try:
+                t = self.env.get_template(name)
+            except jinja2.TemplateNotFound:
+                parts = None
+                break
+            except jinja2.TemplateError as exc:
+                raise BuildError(f"theme template {name}: {exc}") from exc
+            try:
+                parts[part] = markupsafe.Markup(t.render(root=root, home=root or "./", section=section))
+            except jinja2.TemplateError as exc:
+                raise BuildError(f"rendering the shared {name} for pages under {root or './'}: {exc}",
+                                 hint="the chrome partials may use only site, root, home and section") from exc
+        self._chrome[key] = parts
+        return parts
 
     def _submit(self, rel: str, key: str, fn, *args) -> None:
         self.files[rel] = [key, 0, 0]
@@ -200,17 +274,19 @@ class Renderer:
         if page.path in self.files:
             raise BuildError(f"two pages want the same path {page.path!r}")
         h = hashlib.sha256(self.digest + site_digest)
-        h.update(page.path.encode())
-        h.update(repr((page.template, page.title, page.section, page.search, page.filters, page.ctx)).encode())
+        h.update(page.path.encode() + b"\0")
+        h.update(page_inputs(page))
         key = h.hexdigest()[:40]
         if self._try_reuse(page.path, key):
             return
         root = root_of(page.path)
         t0 = time.perf_counter()
+        chrome = self.chrome(root, page.section)
+        extra = {"chrome": chrome} if chrome is not None else {}
         try:
             html = self._template(page.template).render(
                 page.ctx, root=root, home=root or "./", page_title=page.title, section=page.section,
-                search_body=page.search, filters=page.filters, path=page.path,
+                search_body=page.search, filters=page.filters, path=page.path, **extra,
             )
         except jinja2.TemplateError as exc:
             raise BuildError(f"rendering {page.path} with {page.template}: {exc}") from exc

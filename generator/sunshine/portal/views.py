@@ -90,6 +90,7 @@ class Index:
             self.by_target[g.target].append(g)
         self._pub_cache: dict[tuple[int, bool, bool], dict] = {}
         self._target_cache: dict[str, dict] = {}
+        self._core_cache: dict[int, tuple[dict, list[dict], str]] = {}
 
     def target_pub(self, code: str) -> dict:
         d = self._target_cache.get(code)
@@ -113,12 +114,18 @@ class Index:
         return d
 
     def _group_pub(self, g: ResultGroup, with_target: bool, with_task: bool) -> dict:
-        cur = privacy.public_result(self.ds, g.current, self.item_names)
+        core = self._core_cache.get(id(g))
+        if core is None:  # the result's own views, shared by the three variants of a group
+            core = self._core_cache[id(g)] = (
+                privacy.public_result(self.ds, g.current, self.item_names),
+                [privacy.public_result(self.ds, r, self.item_names) for r in g.versions[:-1]][::-1],
+                iso(g.versions[0].published),
+            )
         d = {
-            "current": cur,
-            "history": [privacy.public_result(self.ds, r, self.item_names) for r in g.versions[:-1]][::-1],
+            "current": core[0],
+            "history": core[1],
             "corrected": g.corrected,
-            "first_published": iso(g.versions[0].published),
+            "first_published": core[2],
         }
         if with_target:
             d["target"] = self.target_pub(g.target)

@@ -1,0 +1,224 @@
+"""Render record pages in forked worker processes, on every core.
+
+:func:`render_pages` forks ``workers - 1`` children *after* the data, the page contexts and the
+Jinja2 environment are in memory, so the children share all of it copy-on-write (``gc.freeze()``
+first: a child's garbage collections then never touch, and so never copy, the parent's objects).
+Work is handed out in chunks of consecutive pages through a pipe holding the chunk numbers
+(4-byte reads are atomic), so a process that gets cheap pages simply takes more chunks; the
+calling process takes chunks too once it has done its own work (*between*, e.g. the downloads
+and feeds). Each process renders and writes its pages with its own :class:`.render.Renderer`
+and a child sends back only its manifest rows and counts (a pickle in a temporary file).
+
+Failure: a child that raises reports its error (message and hint) and exits 1; a child that dies
+(killed, out of memory) is reported by its signal. Either way the parent kills the other
+children, reaps them all and raises :class:`~sunshine.errors.BuildError`; the build then deletes
+the unfinished output tree as for any other failure. Children leave through ``os._exit``: they
+never run the parent's cleanup code or ``atexit`` handlers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..errors import BuildError, SunshineError
+from .render import Renderer
+from .views import Page
+
+MIN_PAGES = 2000  # fewer pages: one process (forking costs more than it saves)
+MIN_CHUNK = 64  # pages per chunk of work, at least
+PIPE_CHUNKS = 8000  # at most this many chunk numbers in the work pipe (4 bytes each < 64 KiB)
+
+
+def default_workers() -> int:
+    """The processes to render with: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _private_kib() -> int:
+    """This process's own (not shared copy-on-write) memory, KiB: Private_Clean + Private_Dirty."""
+    total = 0
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1])
+    return total
+
+
+def _chunk_size(n: int) -> int:
+    return max(MIN_CHUNK, -(-n // PIPE_CHUNKS))
+
+
+def _render_chunks(renderer: Renderer, pages: Sequence[Page], site_digest: bytes, fd: int, size: int) -> None:
+    while True:
+        b = os.read(fd, 4)
+        if not b:
+            return
+        k = int.from_bytes(b, "little")
+        for page in pages[k * size : (k + 1) * size]:
+            renderer.page(page, site_digest)
+
+
+def _child(make_renderer: Callable[[], Renderer], pages: Sequence[Page], site_digest: bytes, fd: int,
+           size: int, result: str) -> None:
+    """The body of a worker process; never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles ^C and stops its children
+        out: dict = {}
+        renderer = None
+        try:
+            renderer = make_renderer()
+            _render_chunks(renderer, pages, site_digest, fd, size)
+            renderer.finish()
+            out = {"files": renderer.files, "rendered": renderer.rendered, "reused": renderer.reused,
+                   "render_seconds": renderer.render_seconds, "private_kib": _private_kib()}
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            if renderer is not None:
+                with contextlib.suppress(BaseException):
+                    renderer.abort()
+            if isinstance(exc, SunshineError):
+                out = {"error": exc.message, "hint": exc.hint}
+            else:  # a bug: its traceback goes to stderr, as it would without workers
+                traceback.print_exc()
+                out = {"error": f"{type(exc).__name__}: {exc} (in a page-rendering worker; traceback above)",
+                       "hint": None}
+        with open(result, "wb") as f:
+            pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+        code = 2
+    finally:
+        os._exit(code)
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"was killed by signal {name}" + (" (out of memory?)" if sig == signal.SIGKILL else "")
+    return f"exited with status {os.waitstatus_to_exitcode(status)} without a report"
+
+
+def render_pages(
+    renderer: Renderer,
+    make_renderer: Callable[[], Renderer],
+    pages: Sequence[Page],
+    site_digest: bytes,
+    workers: int,
+    between: Callable[[], None] | None = None,
+) -> dict:
+    """Render and write *pages* with *workers* processes (this one included); merge everything
+    into *renderer* (its manifest, counts and render time). *renderer* must not have started
+    writing yet (no threads may run across a fork). *between* runs in this process while the
+    children render (other outputs, through *renderer*). Returns figures:
+    ``{"workers": n, "worker_private_kib": [...]}``.
+    """
+    seen: set[str] = set()
+    for page in pages:
+        if page.path in seen:
+            raise BuildError(f"two pages want the same path {page.path!r}")
+        seen.add(page.path)
+    if workers <= 1 or not hasattr(os, "fork") or len(pages) < 2:
+        if between is not None:
+            between()
+        for page in pages:
+            renderer.page(page, site_digest)
+        return {"workers": 1, "worker_private_kib": []}
+
+    size = _chunk_size(len(pages))
+    nchunks = -(-len(pages) // size)
+    rfd, wfd = os.pipe()
+    tmp = tempfile.mkdtemp(prefix="sunshine-render-")
+    children: dict[int, tuple[int, str]] = {}  # pid → (worker number, result file)
+    try:
+        os.write(wfd, b"".join(k.to_bytes(4, "little") for k in range(nchunks)))  # < 64 KiB: never blocks
+        os.close(wfd)
+        wfd = -1
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        gc.collect()
+        gc.freeze()
+        try:
+            for n in range(1, workers):
+                result = os.path.join(tmp, f"worker-{n}.pickle")
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
+                    _child(make_renderer, pages, site_digest, rfd, size, result)
+                children[pid] = (n, result)
+            if between is not None:
+                between()
+            _render_chunks(renderer, pages, site_digest, rfd, size)
+        finally:
+            gc.unfreeze()
+        reports = _reap(children)
+    except BaseException:
+        _stop(children)
+        raise
+    finally:
+        os.close(rfd)
+        if wfd >= 0:
+            os.close(wfd)
+        with contextlib.suppress(OSError):
+            for name in os.listdir(tmp):
+                os.unlink(os.path.join(tmp, name))
+            os.rmdir(tmp)
+    private = []
+    for rep in reports:
+        for rel, row in rep["files"].items():
+            if rel in renderer.files:
+                raise BuildError(f"two outputs want the same path {rel!r}")
+            renderer.files[rel] = row
+        renderer.rendered += rep["rendered"]
+        renderer.reused += rep["reused"]
+        renderer.render_seconds += rep["render_seconds"]
+        private.append(rep["private_kib"])
+    return {"workers": workers, "worker_private_kib": private}
+
+
+def _reap(children: dict[int, tuple[int, str]]) -> list[dict]:
+    """Wait for every child; raise BuildError for the first that failed (after stopping the rest)."""
+    reports: list[dict] = []
+    while children:
+        pid = next(iter(children))
+        _, status = os.waitpid(pid, 0)
+        n, result = children.pop(pid)
+        rep = None
+        with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError):
+            with open(result, "rb") as f:
+                rep = pickle.load(f)
+        if status == 0 and rep is not None and "error" not in rep:
+            reports.append(rep)
+            continue
+        _stop(children)
+        if rep is not None and "error" in rep:
+            raise BuildError(rep["error"], hint=rep.get("hint"))
+        raise BuildError(f"page-rendering worker {n} {_describe(status)}",
+                         hint="check free memory, or build with fewer workers")
+    return reports
+
+
+def _stop(children: dict[int, tuple[int, str]]) -> None:
+    for pid in list(children):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in list(children):
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
+        children.pop(pid, None)
