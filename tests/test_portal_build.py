@@ -203,6 +203,16 @@ def test_theme_content_or_settings_changes_fall_back_to_a_full_build(data, tmp_p
     s = _build(data, out, theme=theme, content=content, extra_settings={"SUNSHINE_PUBLIC_URL": "https://x.example/"})
     assert s.mode == "full" and s.why_full == "settings changed"
     assert _build(data, out, theme=theme, content=content, incremental=False).mode == "full"
+    # code: the modules the build ran are recorded with their digest; a change in any of them is a full build
+    state_path = tmp_path / "output.cache" / "state.json"
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    assert {"loading.py", "portal/views.py", "portal/render.py", "portal/build.py"} <= set(state["code_files"])
+    assert _build(data, out, theme=theme, content=content).mode == "incremental"
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    state["code"] = portal_build.code_digest(state["code_files"] + ["no-such-module.py"])  # as if a module changed
+    state_path.write_text(json.dumps(state), encoding="utf-8")
+    s = _build(data, out, theme=theme, content=content)
+    assert s.mode == "full" and s.why_full == "code changed"
 
 
 def test_search_index_is_kept_and_the_exact_lookup_is_current(data, tmp_path):

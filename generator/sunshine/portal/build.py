@@ -23,8 +23,8 @@ lookup (``lookup/``) is regenerated like any other file, so it is always current
 re-indexes.
 
 Beside the output, never inside the published tree: ``<output>.cache/manifest.json`` (path →
-input hash, size, mtime), ``state.json`` (what the last build was made from: code, theme,
-content, settings, search), ``data/`` (parsed data files, :mod:`sunshine.data_cache`) and, only
+input hash, size, mtime), ``state.json`` (what the last build was made from: the source of
+every module it ran, theme, content, settings, search), ``data/`` (parsed data files, :mod:`sunshine.data_cache`) and, only
 while publishing, ``journal.json`` and ``stage-XXXX/``.
 """
 
@@ -252,19 +252,54 @@ def _settings_digest(settings: dict) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
-def fingerprint(settings: dict) -> dict:
-    """What a build's pages depend on apart from the data: when any of it changed, build in full."""
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def code_files() -> list[str]:
+    """The source files (relative to the package) of every ``sunshine`` module this process has
+    imported: after a build, everything the build ran."""
+    out = set()
+    for name, mod in list(sys.modules.items()):
+        f = getattr(mod, "__file__", None)
+        if (name == "sunshine" or name.startswith("sunshine.")) and f:
+            with contextlib.suppress(ValueError):
+                out.add(Path(f).resolve().relative_to(PACKAGE_DIR).as_posix())
+    return sorted(out)
+
+
+def code_digest(files: list[str]) -> str:
+    """SHA-256 over the package version and the current bytes of *files* (a missing file counts)."""
     from .. import __version__
 
+    h = hashlib.sha256(__version__.encode() + b"\0")
+    for rel in files:
+        try:
+            data = (PACKAGE_DIR / rel).read_bytes()
+        except OSError:
+            data = b"\0missing\0"
+        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def fingerprint(settings: dict) -> dict:
+    """What a build's pages depend on apart from the data: when any of it changed, build in full.
+
+    The code is the set of modules the previous build imported (``code_files``, stored with the
+    state): a change in any of them, or in the theme, the editorial content or the settings, means
+    a full build. Modules a build never ran (the draw ceremony, key management …) do not count.
+    """
     return {
         "version": STATE_VERSION,
-        "package": __version__,
-        "code": _tree_digest(Path(__file__).resolve().parents[1]),  # every module of sunshine
         "theme": _tree_digest(Path(settings["THEME"])),
         "content": _tree_digest(Path(settings["PATH"])),
         "settings": _settings_digest(settings),
         "search": bool(settings.get("SUNSHINE_SEARCH")),
     }
+
+
+def _with_code(state: dict) -> dict:
+    files = code_files()
+    return {**state, "code_files": files, "code": code_digest(files)}
 
 
 def _read_json(path: Path) -> dict | None:
@@ -491,7 +526,11 @@ def build_site(
         if old_state is None or not manifest:
             stats.why_full = "no record of the previous build"
         else:
+            files = old_state.get("code_files")
             changed = [k for k in state if old_state.get(k) != state[k]]
+            if not isinstance(files, list) or not all(isinstance(f, str) for f in files) \
+                    or old_state.get("code") != code_digest(files):
+                changed.insert(0, "code")
             stats.why_full = f"{', '.join(changed)} changed" if changed else ""
             in_place = not changed
     report: dict = {}
@@ -528,7 +567,7 @@ def build_site(
             stats.mode = "incremental"
             stats.search = "kept (not re-indexed by an incremental build; --full re-indexes)" if search else "skipped"
             stats.published, stats.deleted = _publish_incremental(
-                new, output, cache_dir, manifest, report.get("manifest", {}), state)
+                new, output, cache_dir, manifest, report.get("manifest", {}), _with_code(state))
             stats.timings["publish"] = time.perf_counter() - t3
         else:
             if search:
@@ -550,7 +589,7 @@ def build_site(
         with contextlib.suppress(OSError):
             cache_dir.mkdir(parents=True, exist_ok=True)
             render.save_manifest(cache_dir / "manifest.json", report.get("manifest", {}))
-            _write_json(cache_dir / "state.json", state)
+            _write_json(cache_dir / "state.json", _with_code(state))
     stats.pages = report.get("pages", 0)
     stats.rendered = report.get("rendered", 0)
     stats.reused = report.get("reused", 0)
