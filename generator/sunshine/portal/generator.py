@@ -17,6 +17,8 @@ dataset), ``SUNSHINE_LEDGER`` (the ledger view), ``SUNSHINE_PREVIOUS_OUTPUT`` an
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import time
 from pathlib import Path
@@ -70,9 +72,30 @@ def site_globals(ds: model.Dataset, settings: dict, ledger: dict | None) -> dict
     }
 
 
+def _gc_paused(method):
+    """Run *method* with the cyclic garbage collector paused.
+
+    The page contexts are hundreds of thousands of new dicts and lists (no reference cycles);
+    each of the collector's full passes meanwhile walks every object of the loaded dataset again:
+    about 40 % of the views' CPU time at 100,000 targets, more at a million."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run
+
+
 class PortalGenerator(Generator):
     """Writes every record page of the portal (see :mod:`sunshine.portal.views`)."""
 
+    @_gc_paused
     def generate_context(self) -> None:
         t0 = time.perf_counter()
         ds = self.settings.get("SUNSHINE_DATASET")
