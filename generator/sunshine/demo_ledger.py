@@ -282,6 +282,8 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
     distinct (scope, kinds, strata) shape is resolved to its per-stratum candidate lists once, and a
     task only subtracts the targets at the annual cap.
     """
+    import functools
+    import itertools
     import random
     from collections import Counter
 
@@ -296,20 +298,20 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
         for ind in set(t.industries):
             by_industry.setdefault(ind, []).append(n)
 
-    def candidates(scope) -> list[int] | range:
-        """Directory positions that may match *scope* (a superset; ascending)."""
-        lists = []
-        if scope.divisions:
-            lists.append([ns for d, ns in by_division.items() if d.startswith(scope.divisions)])
-        if scope.industries:
-            lists.append([ns for i, ns in by_industry.items() if i.startswith(scope.industries)])
-        if not lists:
+    @functools.lru_cache(maxsize=None)
+    def candidates(divisions: tuple[str, ...], industries: tuple[str, ...]) -> list[int] | range:
+        """Directory positions that may match a scope with these prefixes (a superset; ascending)."""
+        if not divisions and not industries:
             return range(len(targets))
-        lists.sort(key=lambda ls: sum(map(len, ls)))
-        first = {n for ns in lists[0] for n in ns}
-        for other in lists[1:]:
-            first &= {n for ns in other for n in ns}
-        return sorted(first)
+        div = [ns for d, ns in by_division.items() if d.startswith(divisions)] if divisions else None
+        ind = [ns for i, ns in by_industry.items() if i.startswith(industries)] if industries else None
+        if ind is None:  # a target has one division: the lists are disjoint
+            return sorted(itertools.chain.from_iterable(div))
+        if div is None:
+            return sorted(set(itertools.chain.from_iterable(ind)))
+        small, large = sorted((div, ind), key=lambda ls: sum(map(len, ls)))
+        keep = set(itertools.chain.from_iterable(small))
+        return sorted({n for ns in large for n in ns if n in keep})
 
     shapes: dict[tuple, tuple[dict[str, list[str]], dict[str, str]]] = {}
     checks: dict[int, dict[str, int]] = {}  # year -> code -> tasks drawn before that selected it
@@ -326,9 +328,11 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
             stratum_of: dict[str, str] = {}
             scope = t.scope
             only = t.strata[0].id if t.strata and t.strata[0].remainder else None  # one stratum takes all
-            for n in candidates(scope):
+            ok_kinds = kinds & set(scope.kinds) if scope.kinds else kinds
+            statuses = frozenset(scope.statuses)
+            for n in candidates(scope.divisions, scope.industries):  # exact on divisions and industries
                 tg = targets[n]
-                if tg.kind in kinds and scope.matches(tg):
+                if tg.kind in ok_kinds and (not statuses or tg.status in statuses):
                     sid = only
                     if sid is None:
                         s = _stratum_for(tg, t.strata)
