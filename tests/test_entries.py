@@ -299,3 +299,80 @@ def test_fast_path_edge_cases():
                  b'"\\u001F"', b'"\\u001f"', b'"\\/"', b"\xef\xbb\xbf{}", b'{"a":[]}'):
         want, got = _both(data)
         assert want == got, data
+
+
+# ---------------------------------------------------------------------------- the fast envelope path
+# parse_entry_fields reads a canonical entry as '{"body":' + body + a tail matched by one pattern, and
+# takes the member-by-member path for anything else; both must give the same fields or the same error.
+
+from sunshine.entries import _parse_fields_strictly, parse_entry_fields  # noqa: E402
+
+
+def _fields_or_error(fn, data: bytes):
+    try:
+        return ("ok", fn(data, "entry 7"))
+    except FormatError as exc:
+        return ("error", exc.message)
+
+
+def _agree(data: bytes) -> None:
+    assert _fields_or_error(parse_entry_fields, data) == _fields_or_error(_parse_fields_strictly, data), data
+
+
+def _result_entry() -> bytes:
+    c = Chain()
+    body = {"task": "2025-001", "target": "91379900MA00000001", "department": "amr", "version": 1,
+            "inspection_end": "2025-05-30", "published": "2025-06-10",
+            "items": [{"item": "AMR-03", "codes": ["no_issue"]}]}
+    return build_entry(ORIGIN, 5, c.state.head, "2025-06-10T01:00:00Z", "result.publish", body, c.ids["amr-op"]).raw
+
+
+def test_fast_envelope_path_targeted_cases(monkeypatch):
+    raw = _result_entry()
+    _agree(raw)
+    with monkeypatch.context() as m:  # a valid entry takes the fast path (else the comparisons show nothing)
+        m.setattr("sunshine.entries._parse_fields_strictly", lambda *a: pytest.fail("took the slow path"))
+        assert parse_entry_fields(raw)[3] == "result.publish"
+    i = raw.index(b'"sig":"') + 7
+    for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/":  # the last digit carries 2 bits
+        _agree(raw[:i + 85] + bytes([c]) + raw[i + 86:])
+    t = raw.index(b'"time":"') + 8
+    for when in (b"2025-02-29T00:00:00", b"2024-02-29T23:59:59", b"2025-06-10T24:00:00", b"2025-06-10T23:60:00",
+                 b"2025-06-10T23:59:60", b"2025-13-10T01:00:00", b"2025-06-31T01:00:00", b"0000-01-01T00:00:00"):
+        _agree(raw[:t] + when + raw[t + 19:])
+    for old, new in ((b'"seq":5', b'"seq":9007199254740992'), (b'"seq":5', b'"seq":05'), (b'"seq":5', b'"seq":-5'),
+                     (b'"v":1', b'"v":2'), (b'"v":1', b'"v":true'), (b'"type":"result.publish"', b'"type":"result.x"'),
+                     (b'"signer":"amr-op"', b'"signer":"amr op"'), (b'"signer":"amr-op"', b'"signer":"\\u0061mr-op"'),
+                     (b'"version":1', b'"version":2'), (b'"version":1', b'"version":1.0'),
+                     (b'"inspection_end":"2025-05-30"', b'"inspection_end":"2025-02-30"'),
+                     (b'{"body":{', b'{"body":{"a":1,'), (b'{"body":{', b'{"body":{"z":1,'),
+                     (b'{"body":{', b'{"body": {'), (b',"prev":"', b', "prev":"'),
+                     (b'"task":"2025-001"', b'"task":"2025-001","task":"2025-001"'),
+                     (b'"target":"91379900MA00000001"', b'"target":"\xf0\x9f\x98\x80"'),
+                     (b'"target":"91379900MA00000001"', b'"target":"\xed\xa0\x80"'),
+                     (b'"target":"91379900MA00000001"', b'"target":"\\ud800"'),
+                     (b'"target":"91379900MA00000001"', b'"target":"a,\\"prev\\":\\""')):
+        assert old in raw
+        _agree(raw.replace(old, new, 1))
+    _agree(raw + b" ")
+    _agree(b" " + raw)
+    _agree(raw[:-1])
+    _agree(b'{"body":[],' + raw[raw.index(b'"prev"'):])
+    _agree(b'{"body":{}' + raw[raw.index(b',"prev"'):])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=10_000), st.sampled_from(["set", "insert", "delete"]),
+                          st.sampled_from(list(b'{}[],:"\\ 0129aAzZ-.T\x00\x7f') + [0xc3, 0xe4, 0xf0, 0xed])),
+                min_size=1, max_size=3))
+def test_fast_envelope_path_agrees_on_mutations(edits):
+    data = bytearray(_result_entry())
+    for pos, how, byte in edits:
+        pos %= len(data) + (how == "insert")
+        if how == "set" and pos < len(data):
+            data[pos] = byte
+        elif how == "insert":
+            data.insert(pos, byte)
+        elif how == "delete" and pos < len(data) and len(data) > 1:
+            del data[pos]
+    _agree(bytes(data))

@@ -21,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import json
+import json.encoder
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +32,8 @@ from .errors import FormatError, IntegrityError
 
 __all__ = [
     "DOMAIN", "MAX_ENTRY_SIZE", "ZERO_HASH", "ENTRY_TYPES", "Entry", "Finding", "KeyInfo", "LedgerState",
-    "build_entry", "parse_entry", "signed_message", "verify_signature", "check_body", "blob_refs",
+    "build_entry", "parse_entry", "parse_entry_fields", "signed_message", "unsigned_bytes", "verify_signature",
+    "check_body", "blob_refs",
     "parse_time", "withholdable_refs",
 ]
 
@@ -260,6 +262,19 @@ def _check_replace_inspector(b: dict, w: str) -> None:
 
 
 def _check_result(b: dict, w: str, correction: bool) -> None:
+    # The common case first, without building the member paths: a valid original result whose dates were
+    # seen before. Anything else takes the member-by-member checks below, which name the first problem.
+    if not correction:
+        try:
+            task, target, dept = b["task"], b["target"], b["department"]
+            end, published, version = b["inspection_end"], b["published"], b["version"]
+        except KeyError:
+            pass
+        else:
+            if (task.__class__ is str and _ID.match(task) and target.__class__ is str and target.strip()
+                    and dept.__class__ is str and _DEPT.match(dept) and end.__class__ is str and end in _SEEN_DATES
+                    and published.__class__ is str and published in _SEEN_DATES and version == 1):
+                return
     _require(b, w, "task", "target", "department", "version", "inspection_end", "published")
     _str(b["task"], f"{w}.task", _ID, "a task id")
     _text(b["target"], f"{w}.target")
@@ -378,12 +393,17 @@ class Entry:
 
     def unsigned_bytes(self) -> bytes:
         """Canonical JSON of the entry without ``sig``."""
-        # ``sig`` is the only top-level member after ``seq`` whose value could hold a comma; the members
-        # after it (signer, time, type, v) are restricted to characters that cannot spell `,"sig":"`,
-        # so the last occurrence is the top-level member (checked by parse_entry).
-        i = self.raw.rfind(b',"sig":"')
-        j = self.raw.index(b'"', i + 8)
-        return self.raw[:i] + self.raw[j + 1:]
+        return unsigned_bytes(self.raw)
+
+
+def unsigned_bytes(raw: bytes) -> bytes:
+    """Canonical JSON of an entry without ``sig``, from the entry's bytes (which :func:`parse_entry` accepted)."""
+    # ``sig`` is the only top-level member after ``seq`` whose value could hold a comma; the members
+    # after it (signer, time, type, v) are restricted to characters that cannot spell `,"sig":"`,
+    # so the last occurrence is the top-level member (checked by parse_entry).
+    i = raw.rfind(b',"sig":"')
+    j = raw.index(b'"', i + 8)
+    return raw[:i] + raw[j + 1:]
 
 
 def signed_message(origin: str, unsigned: bytes) -> bytes:
@@ -424,10 +444,27 @@ def _fast_int(text: str) -> int:
     return value
 
 
+def _no_default(value: object):
+    raise TypeError(type(value).__name__)
+
+
 #: Bytes that send a value to the careful decoder: a 4-byte UTF-8 sequence (a character beyond the BMP,
 #: where UTF-16 and code-point key order may differ). Integers beyond ±(2**53−1) are sent there by
 #: :func:`_fast_int` (a search for long digit runs cost more than the rest of the fast path).
 _CAREFUL = re.compile(rb"[\xf0-\xf4]")
+#: The C scanner of a decoder built once (``json.loads`` with hooks builds a decoder and a scanner per call).
+_SCAN = json.JSONDecoder(parse_float=_fast_float, parse_int=_fast_int, parse_constant=_fast_float).scan_once
+#: The C encoder of ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, built once
+#: (``json.dumps`` builds it per call); ``None`` without the C accelerator.
+_ENCODE = (json.encoder.c_make_encoder(None, _no_default, json.encoder.c_encode_basestring, None, ":", ",",
+                                       True, False, True)
+           if json.encoder.c_make_encoder is not None and json.encoder.c_encode_basestring is not None else None)
+
+
+def _dumps(obj: object) -> str:
+    if _ENCODE is None:
+        return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "".join(_ENCODE(obj, 0))
 
 
 def decode_canonical(data: bytes) -> object:
@@ -436,30 +473,81 @@ def decode_canonical(data: bytes) -> object:
     ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` writes exactly the RFC 8785
     form of a value made of objects whose keys are in the Basic Multilingual Plane (code-point order =
     UTF-16 order), integers within ±(2**53−1) and valid Unicode strings (the same escapes:
-    ``\\" \\\\ \\b \\f \\n \\r \\t`` and lowercase ``\\u00xx``). So when re-encoding that way gives back
-    *data* byte for byte — which also rules out duplicate member names, whitespace and any other
-    spelling — *data* is canonical. Floats, characters beyond the BMP, integers beyond ±(2**53−1), lone surrogates
-    and every mismatch go to :func:`canonical.decode`, which decides and names the error.
-    ``tests/test_entries.py`` checks that both agree.
+    ``\\" \\\\ \\b \\f \\n \\r \\t`` and lowercase ``\\u00xx``). So when the strict UTF-8 text of *data*
+    is one JSON value and re-encoding it that way gives back that text character for character — which
+    also rules out duplicate member names, whitespace and any other spelling — *data* is canonical.
+    Invalid UTF-8, floats, characters beyond the BMP, integers beyond ±(2**53−1), lone surrogates (they
+    re-encode as themselves, not as the ``\\ud8xx`` escape they were read from) and every mismatch go to
+    :func:`canonical.decode`, which decides and names the error. ``tests/test_entries.py`` checks that
+    both agree.
     """
-    if _CAREFUL.search(data):
+    if not data.isascii() and _CAREFUL.search(data):
         return canonical.decode(data)
     try:
-        obj = json.loads(data, parse_float=_fast_float, parse_int=_fast_int, parse_constant=_fast_float)
-        again = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except (_NotFast, ValueError, UnicodeError, RecursionError, TypeError):
-        return canonical.decode(data)
-    if again != data:
-        return canonical.decode(data)
-    return obj
+        text = data.decode("utf-8")
+        obj, end = _SCAN(text, 0)
+        if end == len(text) and _dumps(obj) == text:
+            return obj
+    except (_NotFast, StopIteration, ValueError, UnicodeError, RecursionError, TypeError):
+        pass
+    return canonical.decode(data)
 
 
-def parse_entry(data: bytes, where: str = "entry") -> Entry:
-    """Parse one entry strictly (canonical JSON, exact members, types); :class:`FormatError` if not.
+#: Everything after the body of a canonical entry: ``prev``, ``seq``, ``sig``, ``signer``, ``time``, ``type``
+#: and ``v`` in their only canonical spelling (none of these values has a character JSON escapes).
+_TAIL = re.compile(
+    rb',"prev":"([0-9a-f]{64})","seq":(0|[1-9][0-9]{0,15}),"sig":"([A-Za-z0-9+/]{86}==)",'
+    rb'"signer":"([A-Za-z0-9][A-Za-z0-9._/:-]{0,63})",'
+    rb'"time":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)","type":"([a-z.]{1,32})","v":1\}'
+)
+_B64_LOW_BITS_ZERO = frozenset(b"AQgw")  # the base64 digits 0, 16, 32, 48
+_TYPE_BY_BYTES = {name.encode("ascii"): name for name in ENTRY_TYPES}
+#: Signer names already seen, one string object each (they repeat on every entry).
+_SIGNERS: dict[bytes, str] = {}
 
-    The body is checked against its type's schema too. Chain, signature and signer rules are
-    checked by :class:`LedgerState`.
+
+def parse_entry_fields(data: bytes, where: str = "entry") -> tuple[int, str, str, str, str, dict, bytes, str]:
+    """:func:`parse_entry` without building the :class:`Entry`: ``(seq, prev, time, type, signer, body, sig,
+    hash)``. Same checks, same errors.
+
+    Fast path: a canonical entry is ``{"body":`` + the canonical body + the tail matched by ``_TAIL``
+    (members sort as body, prev, seq, sig, signer, time, type, v), so when the tail after the last
+    ``,"prev":"`` matches and the bytes before it decode canonically as an object (:func:`decode_canonical`),
+    the entry is canonical. Anything else, or any failed check, goes through the member-by-member path,
+    which gives the same fields or raises the error naming the member; ``tests/test_entries.py`` checks that
+    both paths agree.
     """
+    if data.__class__ is not bytes:
+        data = bytes(data)
+    i = data.rfind(b',"prev":"')
+    m = _TAIL.fullmatch(data, i) if i > 8 and data[:9] == b'{"body":{' and len(data) <= MAX_ENTRY_SIZE else None
+    if m is not None:
+        type_ = _TYPE_BY_BYTES.get(m[6])
+        seq = int(m[2])
+        # 86 base64 digits and "==" carry 516 bits for 512: canonical when the last digit's low 4 bits are 0
+        if type_ is not None and seq <= canonical.MAX_SAFE_INTEGER and m[3][85] in _B64_LOW_BITS_ZERO:
+            sig = binascii.a2b_base64(m[3])
+            try:
+                body = decode_canonical(data[8:i])
+                if body.__class__ is dict:
+                    time = m[5].decode("ascii")  # YYYY-MM-DDTHH:MM:SSZ in ASCII digits: a real time if …
+                    if not (time[:10] in _SEEN_DATES and time[11:13] < "24" and time[14:16] < "60"
+                            and time[17:19] < "60"):
+                        parse_time(time, f"{where}.time")
+                        _date(time[:10], f"{where}.time")  # remembered for the next entries of that day
+                    ENTRY_TYPES[type_].check(body, f"{where}.body")
+                    signer = _SIGNERS.get(m[4])
+                    if signer is None:
+                        signer = m[4].decode("ascii")
+                        if len(_SIGNERS) < 4096:
+                            _SIGNERS[m[4]] = signer
+                    return seq, m[1].decode("ascii"), time, type_, signer, body, sig, hashlib.sha256(data).hexdigest()
+            except FormatError:
+                pass  # the member-by-member path names the error
+    return _parse_fields_strictly(data, where)
+
+
+def _parse_fields_strictly(data: bytes, where: str) -> tuple[int, str, str, str, str, dict, bytes, str]:
     if len(data) > MAX_ENTRY_SIZE:
         raise FormatError(f"{where}: expected at most {MAX_ENTRY_SIZE} bytes, got {len(data)}")
     try:
@@ -490,7 +578,17 @@ def parse_entry(data: bytes, where: str = "entry") -> Entry:
     if base64.b64encode(sig).decode() != sig_b64:
         raise FormatError(f"{where}.sig: expected canonical base64, got {sig_b64!r}")
     body = check_body(type_, obj["body"], f"{where}.body")
-    return Entry(seq, prev, time, type_, signer, body, sig, bytes(data), hashlib.sha256(data).hexdigest())
+    return seq, prev, time, type_, signer, body, sig, hashlib.sha256(data).hexdigest()
+
+
+def parse_entry(data: bytes, where: str = "entry") -> Entry:
+    """Parse one entry strictly (canonical JSON, exact members, types); :class:`FormatError` if not.
+
+    The body is checked against its type's schema too. Chain, signature and signer rules are
+    checked by :class:`LedgerState`.
+    """
+    seq, prev, time, type_, signer, body, sig, hash_ = parse_entry_fields(data, where)
+    return Entry(seq, prev, time, type_, signer, body, sig, bytes(data), hash_)
 
 
 def verify_signature(entry: Entry, origin: str, public_key: bytes) -> bool:
@@ -566,7 +664,8 @@ class LedgerState:
     :meth:`apply` checks one more entry. Broken chain links and signatures raise
     :class:`IntegrityError`; rule violations are returned as findings. With
     ``defer_signatures=True`` signatures are not checked but queued in :attr:`pending`
-    (``(seq, message, signature, public_key)``) so that a caller can verify them in parallel.
+    (``(entry, public_key)``; :func:`signed_message` and :meth:`Entry.unsigned_bytes` give the message)
+    so that a caller can verify them in parallel or use verdicts it already has.
     """
 
     def __init__(self, origin: str) -> None:
@@ -581,7 +680,7 @@ class LedgerState:
         self.log_key: str | None = None
         self.log_key_name: str | None = None
         self.tasks: dict[str, dict] = {}  # task id -> {"lead", "participants"} from the latest plan.publish
-        self.pending: list[tuple[int, bytes, bytes, bytes]] = []
+        self.pending: list[tuple[Entry, bytes]] = []
 
     # -- public key summary (keys.json)
     def keys_summary(self) -> dict:
@@ -601,11 +700,9 @@ class LedgerState:
                 f"entry {e.seq}: hash chain broken: expected prev {self.head}, got {e.prev}"
             )
         findings: list[Finding] = []
+        seq = e.seq
 
-        def policy(msg: str) -> None:
-            findings.append(Finding("policy", 2, e.seq, msg))
-
-        if (e.seq == 0) != (e.type == "genesis"):
+        if (seq == 0) != (e.type == "genesis"):
             raise IntegrityError(
                 f"entry {e.seq}: expected {'a genesis' if e.seq == 0 else 'no genesis'} entry, got type {e.type!r}"
             )
@@ -618,26 +715,34 @@ class LedgerState:
             self._check_sig(e, pub, defer_signatures)
             return findings, None
 
-        if self.last_time is not None and e.time < self.last_time:
-            policy(f"time {e.time} is before the previous entry's time {self.last_time}")
+        time = e.time
+        if self.last_time is not None and time < self.last_time:
+            findings.append(Finding("policy", 2, seq, f"time {time} is before the previous entry's time {self.last_time}"))
         key = self.keys.get(e.signer)
         if key is None:
             if e.signer == self.log_key_name:
                 self._check_sig(e, _vkey_name_and_key(self.log_key)[1], defer_signatures)
-                policy(f"{e.type} signed by the log key, which may sign only the genesis entry")
+                findings.append(Finding("policy", 2, seq, f"{e.type} signed by the log key, which may sign only the "
+                                                          "genesis entry"))
                 return findings, None
-            raise IntegrityError(f"entry {e.seq}: signed by {e.signer!r}, which is not a registered key")
-        self._check_sig(e, key.public_key, defer_signatures)
+            raise IntegrityError(f"entry {seq}: signed by {e.signer!r}, which is not a registered key")
+        if defer_signatures:
+            self.pending.append((e, key.public_key))
+        else:
+            self._check_sig(e, key.public_key, False)
+        messages: list[str] = []
         if key.role == "witness":
-            policy(f"{e.type} signed by witness key {key.name!r}; witness keys only cosign checkpoints")
-        if e.time < key.valid_from:
-            policy(f"signed by {key.name!r} before the key was valid (from {key.valid_from})")
-        if key.valid_until is not None and e.time >= key.valid_until:
-            policy(f"signed by {key.name!r}, {key.status} at {key.valid_until}")
-        if key.compromised_since is not None and e.time >= key.compromised_since:
-            policy(f"signed by {key.name!r}, reported compromised since {key.compromised_since}")
-        findings.extend(Finding("policy", 2, e.seq, m) for m in self._signer_allowed(e, key))
-        findings.extend(Finding("policy", 2, e.seq, m) for m in self._body_rules(e))
+            messages.append(f"{e.type} signed by witness key {key.name!r}; witness keys only cosign checkpoints")
+        if time < key.valid_from:
+            messages.append(f"signed by {key.name!r} before the key was valid (from {key.valid_from})")
+        if key.valid_until is not None and time >= key.valid_until:
+            messages.append(f"signed by {key.name!r}, {key.status} at {key.valid_until}")
+        if key.compromised_since is not None and time >= key.compromised_since:
+            messages.append(f"signed by {key.name!r}, reported compromised since {key.compromised_since}")
+        messages += self._signer_allowed(e, key)
+        messages += self._body_rules(e)
+        for m in messages:
+            findings.append(Finding("policy", 2, seq, m))
         return findings, key
 
     def apply(self, e: Entry, *, defer_signatures: bool = False) -> list[Finding]:
@@ -648,7 +753,7 @@ class LedgerState:
 
     def _check_sig(self, e: Entry, public_key: bytes, defer: bool) -> None:
         if defer:
-            self.pending.append((e.seq, signed_message(self.origin, e.unsigned_bytes()), e.sig, public_key))
+            self.pending.append((e, public_key))
         elif not verify_signature(e, self.origin, public_key):
             raise IntegrityError(f"entry {e.seq}: signature by {e.signer!r} does not verify")
 
@@ -686,7 +791,11 @@ class LedgerState:
 
     def _body_rules(self, e: Entry) -> list[str]:
         b = e.body
-        out = []
+        out: list[str] = []
+        if e.type in ("result.publish", "result.correct", "draw.replace_inspector"):  # (the last rule only)
+            if "department" in b and b["department"] not in self.departments:
+                out.append(f"{e.type}: unknown department {b['department']!r}")
+            return out
         if e.type in ("key.register", "key.rotate"):
             rec = b["key"]
             if rec["name"] in self.keys or rec["name"] == self.log_key_name:
@@ -714,9 +823,6 @@ class LedgerState:
                 for d in (t["lead"], *t["participants"]):
                     if d not in self.departments:
                         out.append(f"plan.publish: task {t['id']!r} names unknown department {d!r}")
-        if e.type in ("result.publish", "result.correct", "draw.replace_inspector") and "department" in b:
-            if b["department"] not in self.departments:
-                out.append(f"{e.type}: unknown department {b['department']!r}")
         return out
 
     def _update(self, e: Entry) -> None:
@@ -749,7 +855,8 @@ class LedgerState:
                 self.tasks[t["id"]] = {"lead": t["lead"], "participants": list(t["participants"])}
         self.size += 1
         self.head = e.hash
-        self.last_time = e.time if self.last_time is None else max(self.last_time, e.time)
+        if self.last_time is None or e.time > self.last_time:
+            self.last_time = e.time
 
     def _add_key(self, rec: dict, e: Entry) -> None:
         if rec["name"] in self.keys:

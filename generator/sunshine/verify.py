@@ -22,6 +22,7 @@ Tamper evidence is an ``integrity`` finding (exit code 4); a rule broken by vali
 
 from __future__ import annotations
 
+import base64
 import gc
 import hashlib
 import re
@@ -31,15 +32,22 @@ from typing import Callable, Iterable, Mapping
 
 from . import checkpoint as cp_mod
 from . import merkle, note, tiles
-from .entries import Entry, Finding, LedgerState, blob_refs, parse_entry, withholdable_refs
-from .errors import EXIT_INTEGRITY, EXIT_OK, EXIT_POLICY, FormatError, IntegrityError, SunshineError
+from .entries import (Entry, Finding, LedgerState, blob_refs, parse_entry, parse_entry_fields, signed_message,
+                      unsigned_bytes, withholdable_refs)
+from .errors import EXIT_INTEGRITY, EXIT_OK, EXIT_POLICY, CalendarError, FormatError, IntegrityError, SunshineError
 
 TILE_WIDTH = 256
-#: Signatures handed to a parallel checker at a time (while parsing goes on).
-SIGNATURE_BATCH = 4096
+#: Entries parsed and signature-checked per call of :func:`check_entries` (one unit of parallel work).
+ENTRY_CHUNK = 1024
+#: Below this many entries everything runs in this process: a process pool would cost more than it saves.
+PARALLEL_MIN_ENTRIES = 2000
 _BLOB_PATH = re.compile(r"^blob/sha256/([0-9a-f]{64})$")
+_KEY_ENTRY_ENDINGS = (b'"type":"key.register","v":1}', b'"type":"key.rotate","v":1}')
 
 #: ``[(message, signature, public_key), …] -> [bool, …]``: how signatures are checked (parallel or not).
+#: It may also have a ``run`` attribute: ``run(function, *args)`` starts ``function(*args)`` elsewhere (a
+#: worker process) and returns an object whose ``result()`` waits for the value (a future); verify then
+#: hands the strict parsing and signature checks of chunks of entries to it (:func:`check_entries`).
 SignatureChecker = Callable[[list[tuple[bytes, bytes, bytes]]], list[bool]]
 
 
@@ -90,6 +98,107 @@ def _check_signatures_openssl(batch: list[tuple[bytes, bytes, bytes]]) -> list[b
         except InvalidSignature:
             out.append(False)
     return out
+
+
+#: What :func:`check_entries` gives for one entry: its fields as :func:`~sunshine.entries.parse_entry_fields`
+#: returns them ``(seq, prev, time, type, signer, body, sig, hash)``, then the public key its signature
+#: was checked with and the verdict (``None, None`` when *keys* names no key for its signer).
+CheckedEntry = tuple[int, str, str, str, str, dict, bytes, str, "bytes | None", "bool | None"]
+
+
+def check_entries(origin: str, keys: Mapping[str, bytes], start: int, raws: list[bytes]) -> list:
+    """Parse entries ``start, start + 1, …`` strictly and check each one's signature (pure; one unit of work).
+
+    Each signature is checked (:func:`check_signatures_serial`) with the key that *keys* gives for its
+    signer's name. That is a guess made before replaying the ledger (:func:`signing_keys`): the replay
+    uses a verdict only if the key it resolves for the entry is the key used here, and checks the
+    signature again otherwise. Returns one :data:`CheckedEntry` per entry; the first entry that does not
+    parse ends the list with its error message (a ``str``: ``"entry <seq>: …"``, as :func:`parse_entry`
+    words it).
+    """
+    out: list = []
+    batch: list[tuple[bytes, bytes, bytes]] = []
+    where: list[int] = []
+    try:
+        prefix = signed_message(origin, b"")
+    except UnicodeEncodeError:  # not a ledger's origin: entry 0 will say so; check nothing here
+        prefix, keys = b"", {}
+    for k, raw in enumerate(raws):
+        try:
+            f = parse_entry_fields(raw, f"entry {start + k}")
+        except FormatError as exc:
+            out.append(exc.message)
+            break
+        pub = keys.get(f[4])
+        if pub is None:
+            out.append((*f, None, None))
+            continue
+        where.append(len(out))
+        batch.append((prefix + unsigned_bytes(raw), f[6], pub))
+        out.append(f)
+    for n, (_msg, _sig, pub), ok in zip(where, batch, check_signatures_serial(batch)):
+        out[n] = (*out[n], pub, ok)
+    return out
+
+
+def signing_keys(raws: list[bytes]) -> dict[str, bytes]:
+    """The public key each signer name will stand for when the ledger is replayed, guessed in advance.
+
+    Keys are registered by the genesis entry and by ``key.register``/``key.rotate`` entries (found by
+    their canonical ending) and a name keeps its first key; the log key's name means the log key unless
+    a registered key has the name. Entries that do not parse are skipped here (the replay reports them).
+    The guess is only an optimisation: the replay checks every signature whose key it resolves differently.
+    """
+    keys: dict[str, bytes] = {}
+    log: tuple[str, bytes] | None = None
+    for seq, raw in enumerate(raws):
+        if seq and not raw.endswith(_KEY_ENTRY_ENDINGS):
+            continue
+        try:
+            e = parse_entry(raw)
+            if seq == 0 and e.type == "genesis":
+                v = note.parse_verifier_key(e.body["log_key"])
+                log = (v.name, v.public_key)
+                records = e.body["keys"]
+            elif e.type in ("key.register", "key.rotate"):
+                records = [e.body["key"]]
+            else:
+                continue
+            for rec in records:
+                keys.setdefault(rec["name"], base64.b64decode(rec["public_key"]))
+        except SunshineError:
+            continue
+    if log is not None:
+        keys.setdefault(*log)
+    return keys
+
+
+class _EntryWork:
+    """The parse and signature results of every entry, chunk by chunk in ledger order.
+
+    With a parallel runner (and enough entries) every chunk is started at once; otherwise each chunk is
+    worked out in this process when the replay reaches it."""
+
+    def __init__(self, origin: str, raws: list[bytes], run) -> None:
+        self.origin, self.raws = origin, raws
+        self.keys = signing_keys(raws)
+        self.futures = None
+        if run is not None and len(raws) >= PARALLEL_MIN_ENTRIES:
+            self.futures = [run(check_entries, origin, self.keys, start, raws[start:start + ENTRY_CHUNK])
+                            for start in range(0, len(raws), ENTRY_CHUNK)]
+
+    def __iter__(self):
+        for n, start in enumerate(range(0, len(self.raws), ENTRY_CHUNK)):
+            if self.futures is not None:
+                yield start, self.futures[n].result()
+            else:
+                yield start, check_entries(self.origin, self.keys, start, self.raws[start:start + ENTRY_CHUNK])
+
+    def cancel(self) -> None:
+        for f in self.futures or ():
+            cancel = getattr(f, "cancel", None)
+            if cancel is not None:
+                cancel()
 
 
 @dataclass
@@ -181,19 +290,16 @@ class Report:
 
 
 class _Tree:
-    """Merkle nodes of levels 0, 8, 16, … built from leaf hashes (for tiles and old roots)."""
+    """Merkle nodes of levels 0, 8, 16, … (for tiles and old roots): ``levels[L]`` holds the hashes of the
+    complete subtrees of height ``8 L``, left to right, built level by level from the leaf hashes."""
 
-    def __init__(self) -> None:
-        self.range = merkle.CompactRange()
-        self.levels: list[list[bytes]] = [[]]
-
-    def append(self, leaf: bytes) -> None:
-        for level, _index, h in self.range.append(leaf):
-            if level % 8 == 0:
-                L = level // 8
-                if L == len(self.levels):
-                    self.levels.append([])
-                self.levels[L].append(h)
+    def __init__(self, leaves: list[bytes]) -> None:
+        self.levels: list[list[bytes]] = [leaves]
+        level = leaves
+        while len(level) >= TILE_WIDTH:
+            for _ in range(8):
+                level = [merkle.node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            self.levels.append(level)
 
     def node(self, level: int, index: int) -> bytes:
         L, r = divmod(level, 8)
@@ -261,16 +367,20 @@ def verify_files(
 def _verify_files(files, vkey, listing, previous, tlog_only, check_signatures, calendar, recompute_draws,
                   allow_test_chain, openings) -> Report:
     rep = Report()
+    work = None
     try:
-        tree, raws = _layer1(files, vkey, listing, previous, tlog_only, rep)
+        cp_bytes, cp, raws = _read_log(files, rep)
+        if not tlog_only:  # start parsing and checking signatures (in parallel) while layer 1 goes on
+            work = _EntryWork(rep.origin, raws, getattr(check_signatures, "run", None))
+        tree = _layer1(files, vkey, listing, previous, tlog_only, rep, cp_bytes, cp, raws)
+        if tlog_only:
+            return rep
+        state, entries = _layer2(files, raws, work, check_signatures, rep)
     except _Stop:
         return rep
-    if tlog_only:
-        return rep
-    try:
-        state, entries = _layer2(files, raws, listing, check_signatures, rep)
-    except _Stop:
-        return rep
+    finally:
+        if work is not None:
+            work.cancel()  # what is left after a failure
     # cosignatures recorded in checkpoint.witness entries
     _witnesses(entries, state, tree, rep)
     rep.keys = state.keys_summary()
@@ -287,7 +397,8 @@ def _fail(rep: Report, layer: int, seq: int | None, message: str) -> _Stop:
     return _Stop()
 
 
-def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
+def _read_log(files, rep: Report):
+    """Layer 1, first part: the checkpoint (not yet authenticated) and the entries of its entry bundles."""
     rep.layers_run.append(1)
     cp_bytes = _get(files, "checkpoint")
     if cp_bytes is None:
@@ -300,9 +411,7 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
     rep.origin, rep.size, rep.root = cp.origin, cp.size, cp.root_hash.hex()
     rep.checkpoint = parsed.text.decode("utf-8", "replace")
 
-    # Entry bundles → leaf hashes → tree.
     raws: list[bytes] = []
-    tree = _Tree()
     for k in range((cp.size + TILE_WIDTH - 1) // TILE_WIDTH):
         w = min(TILE_WIDTH, cp.size - k * TILE_WIDTH)
         rel = tiles.entries_path(k, w)
@@ -315,9 +424,13 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
             raise _fail(rep, 1, None, f"{rel}: {exc.message}")
         if len(bundle) != w:
             raise _fail(rep, 1, None, f"{rel}: expected {w} entries, got {len(bundle)}")
-        for raw in bundle:
-            tree.append(merkle.leaf_hash(raw))
         raws.extend(bundle)
+    return cp_bytes, cp, raws
+
+
+def _layer1(files, vkey, listing, previous, tlog_only, rep: Report, cp_bytes: bytes, cp, raws: list[bytes]) -> "_Tree":
+    """Layer 1: leaf hashes → tree, Merkle root, tiles, stray files, the log key and the checkpoint's signature."""
+    tree = _Tree([merkle.leaf_hash(raw) for raw in raws])
 
     # Cheap checks first: the entries must hash to the (not yet authenticated) root, the tiles must match.
     computed = tree.root_at(cp.size)
@@ -332,7 +445,9 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
         elif got != want:
             rep.add("integrity", 1, None, f"{rel}: hash tile does not match the entries")
     if listing is not None:
-        _check_stray_tiles(listing, expected, tree, raws, cp.size, files, rep)
+        read = {tiles.entries_path(k, min(TILE_WIDTH, cp.size - k * TILE_WIDTH))  # the bundles raws came from
+                for k in range((cp.size + TILE_WIDTH - 1) // TILE_WIDTH)}
+        _check_stray_tiles(listing, expected.keys() | read, tree, raws, cp.size, files, rep)
         if not tlog_only:
             _check_blob_files(listing, files, rep)
     if not rep.integrity_ok:
@@ -366,7 +481,7 @@ def _layer1(files, vkey, listing, previous, tlog_only, rep: Report):
         _check_previous(previous, verifier, cp, tree, rep)
     if not rep.integrity_ok:
         raise _Stop()
-    return tree, raws
+    return tree
 
 
 def _check_blob_files(listing, files, rep: Report) -> None:
@@ -385,10 +500,10 @@ def _check_blob_files(listing, files, rep: Report) -> None:
             rep.stored_blobs.append(m.group(1))
 
 
-def _check_stray_tiles(listing, expected, tree: _Tree, raws: list[bytes], size: int, files, rep: Report) -> None:
-    """Files under tile/ other than the current ones: superseded partial tiles must be prefixes."""
+def _check_stray_tiles(listing, current, tree: _Tree, raws: list[bytes], size: int, files, rep: Report) -> None:
+    """Files under tile/ other than the *current* ones: superseded partial tiles must be prefixes."""
     for rel in sorted(listing):
-        if not rel.startswith("tile/") or rel in expected:
+        if not rel.startswith("tile/") or rel in current:
             continue
         try:
             t = tiles.parse_tile_path(rel)
@@ -435,24 +550,33 @@ def _check_previous(previous: bytes, verifier, cp, tree: _Tree, rep: Report) -> 
         rep.notices.append(f"consistent with the checkpoint verified before (size {old.size})")
 
 
-def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecker, rep: Report):
+def _layer2(files, raws: list[bytes], work: _EntryWork, check_signatures: SignatureChecker, rep: Report):
+    """Replay the entries in order from their parse results; blobs; then the signature verdicts.
+
+    The first entry that does not parse or breaks the chain ends the replay (integrity). Signature
+    verdicts come from :func:`check_entries` when it used the key the replay resolves for the entry;
+    the others are checked here."""
     rep.layers_run.append(2)
     state = LedgerState(rep.origin)
     entries: list[Entry] = []
-    submit = getattr(check_signatures, "submit", None)  # a parallel checker takes batches as they come
-    submitted: list[tuple[list, object]] = []
-    for seq, raw in enumerate(raws):
-        try:
-            e = parse_entry(raw, f"entry {seq}")
-            rep.types[e.type] = rep.types.get(e.type, 0) + 1
-            for f in state.apply(e, defer_signatures=True):
-                rep.findings.append(f)
-        except SunshineError as exc:
-            raise _fail(rep, 2, seq, exc.message)
-        entries.append(e)
-        if submit is not None and len(state.pending) >= SIGNATURE_BATCH:
-            batch, state.pending = state.pending, []
-            submitted.append((batch, submit([(m, s, k) for _seq, m, s, k in batch])))
+    verdicts: list[tuple[bytes | None, bool | None]] = []
+    types = rep.types
+    findings = rep.findings
+    for start, results in work:
+        for k, r in enumerate(results):
+            seq = start + k
+            if r.__class__ is str:
+                raise _fail(rep, 2, seq, r)
+            e = Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], raws[seq], r[7])
+            types[e.type] = types.get(e.type, 0) + 1
+            try:
+                found = state.apply(e, defer_signatures=True)
+            except SunshineError as exc:
+                raise _fail(rep, 2, seq, exc.message)
+            if found:
+                findings.extend(found)
+            entries.append(e)
+            verdicts.append((r[8], r[9]))
     if rep.log_key_source == "given" and state.log_key != rep.log_key:
         rep.add("integrity", 2, 0, f"the genesis entry names log key {state.log_key!r}, not the pinned key")
     # blobs: every referenced blob present and matching; every stored blob matching its name
@@ -478,14 +602,21 @@ def _layer2(files, raws: list[bytes], listing, check_signatures: SignatureChecke
             rep.notices.append(f"blob/sha256/{hexdigest}: a blob no entry references (left by an interrupted append?)")
     if not rep.integrity_ok:
         raise _Stop()
-    batches = [(batch, fut.result) for batch, fut in submitted]
-    if state.pending:
-        last = state.pending
-        batches.append((last, lambda: check_signatures([(m, s, k) for _seq, m, s, k in last])))
-    for batch, result in batches:
-        for (seq, _m, _s, _k), ok in zip(batch, result()):
+    bad: list[int] = []
+    again: list[Entry] = []
+    batch: list[tuple[bytes, bytes, bytes]] = []
+    for e, pub in state.pending:
+        used, ok = verdicts[e.seq]
+        if used is not None and (used is pub or used == pub):
             if not ok:
-                rep.add("integrity", 2, seq, f"signature by {entries[seq].signer!r} does not verify")
+                bad.append(e.seq)
+        else:  # checked with another key (or not at all) before the replay: check it now
+            again.append(e)
+            batch.append((signed_message(state.origin, e.unsigned_bytes()), e.sig, pub))
+    if batch:
+        bad.extend(e.seq for e, ok in zip(again, check_signatures(batch)) if not ok)
+    for seq in sorted(bad):
+        rep.add("integrity", 2, seq, f"signature by {entries[seq].signer!r} does not verify")
     state.pending = []
     if not rep.integrity_ok:
         raise _Stop()
@@ -533,7 +664,7 @@ def _witnesses(entries: list[Entry], state: LedgerState, tree: _Tree, rep: Repor
 def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calendar, recompute_draws: bool,
             allow_test_chain: bool, openings: Mapping[str, dict] | None = None) -> None:
     """Draw order (the ceremony's own :class:`~sunshine.ceremony.DrawTracker`), recomputation, results."""
-    from . import ceremony
+    from . import ceremony, workdays
     from . import draw as draw_mod
 
     rep.layers_run.append(3)
@@ -542,7 +673,8 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
     publish_days = settings.get("publish_within_workdays", 20)
     tracker = ceremony.DrawTracker()
     results: dict[tuple[str, str, str], int] = {}
-    deadlines: dict = {}
+    deadlines: dict[str, str] = {}
+    add_workdays = calendar.add_workdays if calendar is not None else workdays.add_workdays
 
     def policy(seq: int, msg: str) -> None:
         rep.add("policy", 3, seq, msg)
@@ -567,7 +699,9 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
                                   "again; a change must be a result.correct")
                 if tracker.get(b["task"]).state not in ("locked", "dispatched"):
                     policy(e.seq, f"result for task {b['task']} before its draw was locked")
-                _deadline(e, publish_days, calendar, rep, deadlines)
+                due = deadlines.get(b["inspection_end"])
+                if due is None or e.time[:10] > due:  # not computed yet, or published late
+                    _deadline(e, publish_days, add_workdays, rep, deadlines)
                 results[key] = max(have or 0, 1)
             else:
                 if have is None:
@@ -601,20 +735,21 @@ def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calend
             rep.notices.append(f"opening file for task {task}: its strata are public; not used")
 
 
-def _deadline(e: Entry, n: int, calendar, rep: Report, memo: dict) -> None:
-    from . import workdays
-    from .errors import CalendarError
+def _deadline(e: Entry, n: int, add_workdays, rep: Report, memo: dict[str, str]) -> None:
+    """Report a result published after its deadline, *n* working days after the inspection ended.
 
-    end = date.fromisoformat(e.body["inspection_end"])
+    *memo* maps an ``inspection_end`` to its deadline; dates are compared as ``YYYY-MM-DD`` strings
+    (checked by parse_entry), which order as the dates do."""
+    end = e.body["inspection_end"]
     due = memo.get(end)
     if due is None:
         try:
-            due = calendar.add_workdays(end, n) if calendar is not None else workdays.add_workdays(end, n)
+            due = add_workdays(date.fromisoformat(end), n).isoformat()
         except CalendarError as exc:
             rep.add("policy", 3, e.seq, f"publication deadline cannot be computed: {exc.message}")
             return
         memo[end] = due
-    published = date.fromisoformat(e.time[:10])
+    published = e.time[:10]
     if published > due:
         rep.add("policy", 3, e.seq, f"result for {e.body['target']} (task {e.body['task']}) published {published}, "
                                     f"after the deadline {due} ({n} working days after the inspection ended {end})")
