@@ -4,7 +4,9 @@
 
 Builds a synthetic ledger in memory (genesis, keys, a plan with 200 tasks, each task's draw steps,
 then result entries up to the requested size; every entry really signed), writes nothing unless
---keep is given, then times ``sunshine.verify.verify_files`` with signatures checked in a process pool.
+--keep is given, then times ``sunshine.verify.verify_files`` with the CLI's process pool
+(``commands.verify.ParallelChecker``: the strict parse and the signature check of every entry run in
+the workers, the main process replays the state); the pool's start-up and shut-down are timed too.
 Draw recomputation is switched off (its cost is per task and dominated by the BLS beacon check, which
 the draw engine's own benchmark measures); everything else — strict parsing, hash chain, every
 Ed25519 signature, signer rules, key validity, blobs, tiles, Merkle root, order rules and the
