@@ -127,3 +127,19 @@ def test_columnar_records_round_trip():
     results = list(ds.results)
     assert decode_records(Result, encode_records(Result, results)) == results
     assert tuple(decode_records(type(ds.targets[0]), encode_records(type(ds.targets[0]), ds.targets))) == ds.targets
+
+
+def test_plans_come_from_the_cache_with_their_rule_locations(data, tmp_path):
+    plan = data / "plans" / "2025.yaml"
+    text = plan.read_text(encoding="utf-8")
+    assert "lead: amr" in text
+    plan.write_text(text.replace("lead: amr", "lead: nosuch", 1), encoding="utf-8")  # a rules-phase error
+    plain = loading.validate_directory(data)
+    located = [p for p in plain.errors if p.file == "plans/2025.yaml" and p.field == "lead"]
+    assert located and located[0].location.startswith("versions[0].tasks[")
+    warnings: list[str] = []
+    loading.validate_directory(data, cache=_cache(tmp_path, warnings))
+    cache = _cache(tmp_path, warnings)
+    warm = loading.validate_directory(data, cache=cache)
+    assert "plans/2025.yaml" in cache.hits
+    assert warm.problems == plain.problems and warnings == []

@@ -1,8 +1,9 @@
 """A cache of parsed data files, kept beside the build output (``<output>.cache/data/``), never in it.
 
-``sunshine build`` parses ``targets.csv`` (a million rows at province scale), ``inspectors.csv`` and
-each ``results/<year>.csv`` into records on every build; with a :class:`DataCache` an unchanged file is
-not parsed again: its records and the problems found while parsing come from the cache.
+``sunshine build`` parses ``targets.csv`` (a million rows at province scale), ``inspectors.csv``, each
+``plans/<year>.yaml`` (thousands of tasks: PyYAML is slow) and each ``results/<year>.csv`` into records
+on every build; with a :class:`DataCache` an unchanged file is not parsed again: its records, the
+problems found while parsing and the records' locations (for the rules' messages) come from the cache.
 
 Key and invalidation. An entry is looked up by the file's path relative to the data directory and is
 valid only for the same **SHA-256 of the file's bytes** and the same **code digest** (SHA-256 of the

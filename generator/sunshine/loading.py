@@ -141,7 +141,7 @@ def validate_directory(path: str | os.PathLike[str], *, cache: "DataCache | None
                              lambda p, w: _load_targets(root, p, w), problems, where)
     inspectors = _through_cache(cache, root, INSPECTORS_FILE, "inspectors",
                                 lambda p, w: _load_inspectors(root, p, w), problems, where)
-    plans = _load_plans(root, problems, where)
+    plans = _load_plans(root, problems, where, cache)
     results = _load_results(root, problems, where, cache)
 
     dataset = None
@@ -181,15 +181,19 @@ def _through_cache(cache: "DataCache | None", root: str, rel: str, kind: str,
     if hit is not None:
         cls, encoded, found, locs = hit
         try:
-            records = None if encoded is None else decode_records(cls, encoded)
-            if kind in ("targets", "inspectors") and records is not None:
-                records = tuple(records)
+            if cls is None:  # stored as they are (plans: a few thousand nested records)
+                records = encoded
+            else:
+                records = None if encoded is None else decode_records(cls, encoded)
+                if kind in ("targets", "inspectors") and records is not None:
+                    records = tuple(records)
+            located = [(_walk(records, path), loc) for path, loc in locs]
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
             cache.warn(f"data cache entry for {rel}: unusable ({exc}); parsing it again")
             return _through_cache(None, root, rel, kind, parse, problems, where)
         problems.extend(found)
-        for i, k, loc in locs:
-            where[id(records[i] if k < 0 else records[i].items[k])] = loc
+        for obj, loc in located:
+            where[id(obj)] = loc
         return records
     found: list[Problem] = []
     mine: dict = {}
@@ -201,15 +205,34 @@ def _through_cache(cache: "DataCache | None", root: str, rel: str, kind: str,
     except OSError:
         return records
     if (before.st_size, before.st_mtime_ns, before.st_ino) == (after.st_size, after.st_mtime_ns, after.st_ino):
-        locs = []
+        locs: list[tuple[tuple, Any]] = []
         for i, rec in enumerate(records or ()):
-            if id(rec) in mine:
-                locs.append((i, -1, mine[id(rec)]))
-            if isinstance(rec, model.Result):
-                locs += [(i, k, mine[id(ir)]) for k, ir in enumerate(rec.items) if id(ir) in mine]
-        cls = {"targets": model.Target, "inspectors": model.Inspector}.get(kind, model.Result)
-        cache.put(kind, rel, digest, (cls, None if records is None else encode_records(cls, records), found, locs))
+            _locate(rec, (i,), mine, locs)
+        if kind == "plans":
+            cache.put(kind, rel, digest, (None, records, found, locs))
+        else:
+            cls = {"targets": model.Target, "inspectors": model.Inspector}.get(kind, model.Result)
+            cache.put(kind, rel, digest, (cls, None if records is None else encode_records(cls, records), found, locs))
     return records
+
+
+# Nested records that loading locates for messages (``where``): results' items, plans' versions and tasks.
+_LOCATED_CHILDREN = {model.Result: ("items",), model.Plan: ("versions",), model.PlanVersion: ("tasks",)}
+
+
+def _locate(rec: Any, path: tuple, mine: dict, out: list) -> None:
+    if id(rec) in mine:
+        out.append((path, mine[id(rec)]))
+    for attr in _LOCATED_CHILDREN.get(type(rec), ()):
+        for k, child in enumerate(getattr(rec, attr)):
+            _locate(child, (*path, attr, k), mine, out)
+
+
+def _walk(records: Any, path: tuple) -> Any:
+    obj = records[path[0]]
+    for attr, k in zip(path[1::2], path[2::2]):
+        obj = getattr(obj, attr)[k]
+    return obj
 
 
 # --------------------------------------------------------------------------- value converters
@@ -878,16 +901,21 @@ def _year_files(root: str, sub: str, ext: str, problems: list[Problem]) -> list[
     return out
 
 
-def _load_plans(root: str, problems: list[Problem], where: dict) -> tuple[model.Plan, ...]:
+def _load_plans(root: str, problems: list[Problem], where: dict, cache: "DataCache | None" = None) -> tuple[model.Plan, ...]:
     plans = []
     for year, path, rel in _year_files(root, PLANS_DIR, "yaml", problems):
-        y = _read_yaml(path, rel, problems)
-        if y is None:
-            continue
-        plan = _plan(y.root(), year, where)
-        if plan is not None:
-            plans.append(plan)
+        plans += _through_cache(cache, root, rel, "plans",
+                                lambda p, w, year=year, path=path, rel=rel: _plan_file(year, path, rel, p, w),
+                                problems, where)
     return tuple(plans)
+
+
+def _plan_file(year: int, path: str, rel: str, problems: list[Problem], where: dict) -> list[model.Plan]:
+    y = _read_yaml(path, rel, problems)
+    if y is None:
+        return []
+    plan = _plan(y.root(), year, where)
+    return [] if plan is None else [plan]
 
 
 def _plan(e: _Entry, file_year: int, where: dict) -> model.Plan | None:
