@@ -55,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--full",
         action="store_true",
-        help="render every page again, ignoring the incremental cache of unchanged pages",
+        help="a full build: render every page again into a fresh tree swapped into place, and re-index "
+        "search (by default, when only data changed, only changed pages are rendered and moved into "
+        "OUTPUT, and the search index is kept)",
     )
     p.add_argument("--quiet", action="store_true", help="print only errors and the final summary line")
     p.set_defaults(func=run)
