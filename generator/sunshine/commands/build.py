@@ -3,7 +3,9 @@
 The site is built by Pelican (:mod:`sunshine.portal` is the plugin that writes the record pages)
 into a fresh sibling directory ``<output>.new-XXXX``; only when the whole build succeeded is it
 swapped into place (``output`` → ``output.old-XXXX``, ``output.new-XXXX`` → ``output``, then
-the old tree is deleted). A failed build leaves the previous ``output/`` untouched.
+the old tree is deleted). A failed build leaves the previous ``output/`` untouched. When only data
+changed, the build is incremental instead (:mod:`sunshine.portal.build`: changed pages only, moved
+into place under a journal).
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="build the public portal (static HTML) from a data directory, atomically",
         description=(
             "Build the public portal from DATA into OUTPUT with Pelican and the sunshine.portal plugin. "
-            "The site is built in a sibling temporary directory and swapped into place only when the "
-            "whole build succeeded, so a failed build leaves the previous OUTPUT untouched."
+            "A full build (the first one, --full, or after a change of code, theme, content or settings) "
+            "is built in a sibling temporary directory and swapped into place only when it succeeded; when "
+            "only data changed, only the changed pages are rendered (into OUTPUT.cache/) and moved into "
+            "OUTPUT under a journal that the next build completes after a crash. Either way a failed build "
+            "leaves the previous OUTPUT untouched. Guide: docs/deploy.md."
         ),
     )
     p.add_argument("--data", required=True, type=Path, help="the data directory (see docs/data-format.md)")
