@@ -375,7 +375,8 @@ def _verify_files(files, vkey, listing, previous, tlog_only, check_signatures, c
         tree = _layer1(files, vkey, listing, previous, tlog_only, rep, cp_bytes, cp, raws)
         if tlog_only:
             return rep
-        state, entries = _layer2(files, raws, work, check_signatures, rep)
+        rules = _EntryRules(calendar)  # layer 3's per-entry rules, applied during the replay
+        state, entries = _layer2(files, raws, work, check_signatures, rep, rules)
     except _Stop:
         return rep
     finally:
@@ -384,7 +385,7 @@ def _verify_files(files, vkey, listing, previous, tlog_only, check_signatures, c
     # cosignatures recorded in checkpoint.witness entries
     _witnesses(entries, state, tree, rep)
     rep.keys = state.keys_summary()
-    _layer3(entries, state, files, rep, calendar, recompute_draws, allow_test_chain, openings or {})
+    _layer3(entries, state, files, rep, calendar, recompute_draws, allow_test_chain, openings or {}, rules)
     return rep
 
 
@@ -550,7 +551,8 @@ def _check_previous(previous: bytes, verifier, cp, tree: _Tree, rep: Report) -> 
         rep.notices.append(f"consistent with the checkpoint verified before (size {old.size})")
 
 
-def _layer2(files, raws: list[bytes], work: _EntryWork, check_signatures: SignatureChecker, rep: Report):
+def _layer2(files, raws: list[bytes], work: _EntryWork, check_signatures: SignatureChecker, rep: Report,
+            rules: "_EntryRules | None" = None):
     """Replay the entries in order from their parse results; blobs; then the signature verdicts.
 
     The first entry that does not parse or breaks the chain ends the replay (integrity). Signature
@@ -577,6 +579,8 @@ def _layer2(files, raws: list[bytes], work: _EntryWork, check_signatures: Signat
                 findings.extend(found)
             entries.append(e)
             verdicts.append((r[8], r[9]))
+            if rules is not None:
+                rules.feed(e)
     if rep.log_key_source == "given" and state.log_key != rep.log_key:
         rep.add("integrity", 2, 0, f"the genesis entry names log key {state.log_key!r}, not the pinned key")
     # blobs: every referenced blob present and matching; every stored blob matching its name
@@ -661,54 +665,84 @@ def _witnesses(entries: list[Entry], state: LedgerState, tree: _Tree, rep: Repor
 # --------------------------------------------------------------------------- layer 3
 
 
+class _EntryRules:
+    """Layer 3's rules over the entries in ledger order (draw steps, results, deadlines), applied while layer 2
+    replays them; the findings wait in :attr:`found` until layer 3 runs (only if layers 1 and 2 pass).
+
+    If a rule fails with an exception, feeding stops and layer 3 applies the rules to every entry again
+    itself (so the exception surfaces where it always did)."""
+
+    def __init__(self, calendar) -> None:
+        from . import ceremony, workdays
+
+        self.tracker = ceremony.DrawTracker()
+        self.found = Report()
+        self.results: dict[tuple[str, str, str], int] = {}
+        self.deadlines: dict[str, str] = {}
+        self.add_workdays = calendar.add_workdays if calendar is not None else workdays.add_workdays
+        self.publish_days: int | None = None
+        self.broken = False
+
+    def feed(self, e: Entry) -> None:
+        if not self.broken:
+            try:
+                self.apply(e)
+            except Exception:
+                self.broken = True
+
+    def apply(self, e: Entry) -> None:
+        b = e.body
+        if self.publish_days is None:  # the genesis entry
+            self.publish_days = b.get("settings", {}).get("publish_within_workdays", 20)
+        if e.type.startswith("draw."):
+            for m in self.tracker.apply(e):
+                self.found.add("policy", 3, e.seq, m)
+        elif e.type in ("result.publish", "result.correct"):
+            key = (b["task"], b["target"], b["department"])
+            have = self.results.get(key)
+            if e.type == "result.publish":
+                if have is not None:
+                    self.found.add("policy", 3, e.seq, f"result for {b['target']} in task {b['task']} by "
+                                                       f"{b['department']} published again; a change must be a "
+                                                       "result.correct")
+                if self.tracker.get(b["task"]).state not in ("locked", "dispatched"):
+                    self.found.add("policy", 3, e.seq, f"result for task {b['task']} before its draw was locked")
+                due = self.deadlines.get(b["inspection_end"])
+                if due is None or e.time[:10] > due:  # not computed yet, or published late
+                    _deadline(e, self.publish_days, self.add_workdays, self.found, self.deadlines)
+                self.results[key] = max(have or 0, 1)
+            else:
+                if have is None:
+                    self.found.add("policy", 3, e.seq, f"correction of a result that was never published "
+                                                       f"({b['target']}, task {b['task']})")
+                elif b["version"] != have + 1:
+                    self.found.add("policy", 3, e.seq, f"correction version: expected {have + 1}, got {b['version']}")
+                self.results[key] = max(have or 0, b["version"])
+
+
 def _layer3(entries: list[Entry], state: LedgerState, files, rep: Report, calendar, recompute_draws: bool,
-            allow_test_chain: bool, openings: Mapping[str, dict] | None = None) -> None:
-    """Draw order (the ceremony's own :class:`~sunshine.ceremony.DrawTracker`), recomputation, results."""
-    from . import ceremony, workdays
+            allow_test_chain: bool, openings: Mapping[str, dict] | None = None,
+            rules: _EntryRules | None = None) -> None:
+    """Draw order (the ceremony's own :class:`~sunshine.ceremony.DrawTracker`), recomputation, results.
+
+    *rules* is the :class:`_EntryRules` fed during layer 2 (made and fed here if not given or broken)."""
+    from . import ceremony
     from . import draw as draw_mod
 
     rep.layers_run.append(3)
     openings = openings or {}
-    settings = entries[0].body.get("settings", {})
-    publish_days = settings.get("publish_within_workdays", 20)
-    tracker = ceremony.DrawTracker()
-    results: dict[tuple[str, str, str], int] = {}
-    deadlines: dict[str, str] = {}
-    add_workdays = calendar.add_workdays if calendar is not None else workdays.add_workdays
-
-    def policy(seq: int, msg: str) -> None:
-        rep.add("policy", 3, seq, msg)
+    if rules is None or rules.broken:
+        rules = _EntryRules(calendar)
+        for e in entries:
+            rules.apply(e)
+    rep.findings.extend(rules.found.findings)
+    tracker = rules.tracker
 
     def get_blob(ref: str) -> bytes:
         data = _get(files, "blob/sha256/" + ref[7:]) if isinstance(ref, str) and ref.startswith("sha256:") else None
         if data is None or hashlib.sha256(data).hexdigest() != ref[7:]:
             raise IntegrityError(f"blob {ref}: missing or damaged")
         return data
-
-    for e in entries:
-        b = e.body
-        if e.type.startswith("draw."):
-            for m in tracker.apply(e):
-                policy(e.seq, m)
-        elif e.type in ("result.publish", "result.correct"):
-            key = (b["task"], b["target"], b["department"])
-            have = results.get(key)
-            if e.type == "result.publish":
-                if have is not None:
-                    policy(e.seq, f"result for {b['target']} in task {b['task']} by {b['department']} published "
-                                  "again; a change must be a result.correct")
-                if tracker.get(b["task"]).state not in ("locked", "dispatched"):
-                    policy(e.seq, f"result for task {b['task']} before its draw was locked")
-                due = deadlines.get(b["inspection_end"])
-                if due is None or e.time[:10] > due:  # not computed yet, or published late
-                    _deadline(e, publish_days, add_workdays, rep, deadlines)
-                results[key] = max(have or 0, 1)
-            else:
-                if have is None:
-                    policy(e.seq, f"correction of a result that was never published ({b['target']}, task {b['task']})")
-                elif b["version"] != have + 1:
-                    policy(e.seq, f"correction version: expected {have + 1}, got {b['version']}")
-                results[key] = max(have or 0, b["version"])
 
     for task, t in sorted(tracker.tasks.items()):
         if t.lock is not None and isinstance(t.lock.body.get("outcome"), str) and not (
