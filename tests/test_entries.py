@@ -376,3 +376,27 @@ def test_fast_envelope_path_agrees_on_mutations(edits):
         elif how == "delete" and pos < len(data) and len(data) > 1:
             del data[pos]
     _agree(bytes(data))
+
+
+def test_dates_times_and_names_are_ascii_without_a_trailing_newline():
+    # '$' let a trailing newline through and '\d' any Unicode digit: a signed result whose inspection_end
+    # was "2025-05-30\n" or "٢٠٢٥-05-30" passed parse_entry and then crashed layer 3 (date.fromisoformat).
+    from sunshine.entries import _date, parse_time
+
+    for bad in ("2025-05-30\n", "٢٠٢٥-05-30", "2025-05-3\u0660"):
+        with pytest.raises(FormatError, match="expected a date"):
+            _date(bad, "d")
+    for bad in ("2025-05-30T00:00:00Z\n", "٢٠٢٥-05-30T00:00:00Z"):
+        with pytest.raises(FormatError, match="expected a time"):
+            parse_time(bad, "t")
+    raw = _result_entry()
+    for old, new, message in (
+            (b'"inspection_end":"2025-05-30"', b'"inspection_end":"2025-05-30\\n"', "inspection_end: expected a date"),
+            (b'"inspection_end":"2025-05-30"', '"inspection_end":"٢٠٢٥-05-30"'.encode(), "inspection_end: expected a date"),
+            (b'"task":"2025-001"', b'"task":"2025-001\\n"', "task: expected a task id"),
+            (b'"time":"2025-06-10T01:00:00Z"', b'"time":"2025-06-10T01:00:00Z\\n"', "time: expected a time"),
+            (b'"signer":"amr-op"', b'"signer":"amr-op\\n"', "signer: expected a key name")):
+        data = raw.replace(old, new, 1)
+        _agree(data)
+        with pytest.raises(FormatError, match=message):
+            parse_entry(data)

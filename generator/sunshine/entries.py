@@ -43,15 +43,15 @@ MAX_ENTRY_SIZE = 16 * 1024
 ZERO_HASH = "0" * 64
 MEMBERS = ("body", "prev", "seq", "sig", "signer", "time", "type", "v")
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_DEPT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_BLOB = re.compile(r"^sha256:[0-9a-f]{64}$")
-_B64_SIG = re.compile(r"^[A-Za-z0-9+/]{86}==$")
-_ORIGIN = re.compile(r"^[\x21-\x7e]{1,255}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}\Z")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+_DEPT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}\Z")
+_BLOB = re.compile(r"^sha256:[0-9a-f]{64}\Z")
+_B64_SIG = re.compile(r"^[A-Za-z0-9+/]{86}==\Z")
+_ORIGIN = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 
 
 # --------------------------------------------------------------------------- small parsers

@@ -344,8 +344,8 @@ def parse_checkpoint(text: bytes):
 # ----------------------------------------------------------------------------- entries (spec §6–§8)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _KNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DEPT = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
