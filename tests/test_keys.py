@@ -100,6 +100,11 @@ def test_bad_names_roles_departments():
         keys.SigningIdentity.generate("k", "amr", "boss")
     with pytest.raises(KeyFileError, match="department"):
         keys.SigningIdentity.generate("k", "AMR!", "head")
+    # a trailing newline is not "the end" of a name (a `$` anchor would let it through into signed notes)
+    with pytest.raises(KeyFileError, match="key name"):
+        keys.SigningIdentity.generate("amr-op\n", "amr", "head")
+    with pytest.raises(KeyFileError, match="department"):
+        keys.SigningIdentity.generate("k", "amr\n", "head")
 
 
 def test_committed_demo_keys_are_labelled_and_use_the_documented_passphrase():

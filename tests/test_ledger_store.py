@@ -206,3 +206,9 @@ def test_refuses_to_sign_a_checkpoint_inconsistent_with_the_last_one(tmp_path):
     after = read_files(tmp_path / "l")
     assert after["checkpoint"] == before["checkpoint"]  # nothing was committed
     assert Ledger.open(tmp_path / "l").size == 3
+
+
+@pytest.mark.parametrize("ref", ["sha256:" + "ab" * 32 + "\n", "sha256:" + "AB" * 32, "sha256:" + "ab" * 31, "ab" * 32, None])
+def test_blob_path_rejects_non_canonical_references(ref):
+    with pytest.raises(FormatError, match="blob reference: expected"):
+        blob_path(ref)

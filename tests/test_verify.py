@@ -222,3 +222,13 @@ def test_layer1_alone_verifies_any_tlog_tiles_log():
     assert verify_files(files, vkey=log.verifier_key(), tlog_only=True).exit_code == 4
     # as a Sunshine ledger it is rejected: entry 0 is not a genesis entry
     assert verify_files(layout_files("example.com/any-log", raws, log)).exit_code == 4
+
+
+def test_a_blob_file_whose_name_ends_in_a_newline_is_not_taken_for_a_blob(sample):
+    s, files = sample
+    name = next(p for p in files if p.startswith("blob/sha256/"))
+    odd = name + "\n"
+    both = {**files, odd: files[name]}
+    rep = verify_files(both, listing=list(both), recompute_draws=False)
+    assert rep.integrity_ok
+    assert f"{odd}: not a blob path; ignored" in rep.notices

@@ -33,8 +33,8 @@ PASSPHRASE_ENV = "SUNSHINE_PASSPHRASE"
 #: Roles a registered key may have (docs/spec/ledger.md §7.1).
 ROLES = ("log", "root", "head", "operator", "witness")
 #: Key names: ASCII, no spaces and no '+' (they also name signed-note keys).
-KEY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
-DEPARTMENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+KEY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}\Z")
+DEPARTMENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}\Z")
 #: Markers of a directory whose contents may end up public: a source checkout or a site output.
 _PUBLIC_TREE_MARKERS = (".git", "pyproject.toml", "pelicanconf.py", ".sunshine-output")
 

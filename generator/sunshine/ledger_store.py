@@ -35,7 +35,7 @@ from .errors import FormatError, IntegrityError, LedgerError, PolicyError, Sunsh
 
 TILE_WIDTH = 256
 LOCK_FILE = ".lock"
-_BLOB_REF = re.compile(r"^sha256:([0-9a-f]{64})$")
+_BLOB_REF = re.compile(r"^sha256:([0-9a-f]{64})\Z")
 
 
 def blob_path(ref: str) -> str:

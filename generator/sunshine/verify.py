@@ -41,7 +41,7 @@ TILE_WIDTH = 256
 ENTRY_CHUNK = 1024
 #: Below this many entries everything runs in this process: a process pool would cost more than it saves.
 PARALLEL_MIN_ENTRIES = 2000
-_BLOB_PATH = re.compile(r"^blob/sha256/([0-9a-f]{64})$")
+_BLOB_PATH = re.compile(r"^blob/sha256/([0-9a-f]{64})\Z")
 _KEY_ENTRY_ENDINGS = (b'"type":"key.register","v":1}', b'"type":"key.rotate","v":1}')
 
 #: ``[(message, signature, public_key), …] -> [bool, …]``: how signatures are checked (parallel or not).
