@@ -50,6 +50,7 @@ bench: $(STAMP)
 	node bench/bench_js_verify.mjs
 	$(BIN)/python bench/bench_js_verify_browser.py
 	$(BIN)/python bench/bench_portal.py
+	$(BIN)/python bench/bench_render.py --data bench/out/data
 
 clean:
 	rm -rf $(OUTPUT) $(OUTPUT).cache .pytest_cache
