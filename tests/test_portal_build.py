@@ -191,7 +191,7 @@ def test_theme_content_or_settings_changes_fall_back_to_a_full_build(data, tmp_p
     shutil.copytree(REPO / "content", content)
     out = tmp_path / "output"
     assert _build(data, out, theme=theme, content=content).mode == "full"
-    assert _build(data, out, theme=theme, content=content).mode == "incremental"
+    assert _build(data, out, theme=theme, content=content).mode == "unchanged"
     base = theme / "templates" / "base.html"
     base.write_text(base.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     s = _build(data, out, theme=theme, content=content)
@@ -207,7 +207,7 @@ def test_theme_content_or_settings_changes_fall_back_to_a_full_build(data, tmp_p
     state_path = tmp_path / "output.cache" / "state.json"
     state = json.loads(state_path.read_text(encoding="utf-8"))
     assert {"loading.py", "portal/views.py", "portal/render.py", "portal/build.py"} <= set(state["code_files"])
-    assert _build(data, out, theme=theme, content=content).mode == "incremental"
+    assert _build(data, out, theme=theme, content=content).mode == "unchanged"
     state = json.loads(state_path.read_text(encoding="utf-8"))
     state["code"] = portal_build.code_digest(state["code_files"] + ["no-such-module.py"])  # as if a module changed
     state_path.write_text(json.dumps(state), encoding="utf-8")
@@ -254,3 +254,144 @@ def test_builds_in_processes_with_different_hash_seeds_are_byte_identical(tmp_pa
         trees.append(_snapshot(out))
     assert trees[0].keys() == trees[1].keys()
     assert [k for k in trees[0] if trees[0][k] != trees[1][k]] == []
+
+
+# --------------------------------------------------------------------------- delta builds (appended results)
+
+
+def _append_rows(data: Path, rel: str, rows: list[list[str]], *, crlf: bool = False) -> None:
+    path = data / rel
+    new = not path.exists()
+    with path.open("a", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\r\n" if crlf else "\n")
+        if new:
+            w.writerow(HEADER)
+        w.writerows(rows)
+
+
+def _first_result(data: Path, target: str | None = None) -> dict:
+    rows = list(csv.DictReader((data / "results" / "2025.csv").open(encoding="utf-8")))
+    return next(r for r in rows if target is None or r["target"] == target)
+
+
+def _check_delta_equals_full(data: Path, out: Path, ref: Path) -> portal_build.BuildStats:
+    inc = _build(data, out)
+    assert inc.mode == "incremental", inc.why_full
+    assert inc.scope.endswith("result group(s) changed"), inc.scope
+    shutil.rmtree(ref, ignore_errors=True)
+    _build(data, ref, incremental=False)
+    assert _snapshot(out) == _snapshot(ref)
+    return inc
+
+
+def test_delta_builds_after_appended_results_equal_full_builds(data, tmp_path):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    full = _build(data, out)
+    taken = _results_codes(data)
+    # 1. a first result for a new enterprise, in a month without results
+    code = _new_target(data, taken)
+    _add_result(data, code, "2025-07-15")
+    inc = _check_delta_equals_full(data, out, ref)
+    assert 0 < inc.rendered < full.rendered / 2
+    # 2. a correction (version 2) published two months later: the result moves between month listings
+    first = _first_result(data)
+    _append_rows(data, "results/2025.csv", [[first["task"], first["target"], first["department"], first["item"],
+                                              "issue_corrected", "", "更正", first["inspection_end"], "2025-06-20",
+                                              "2025-06-23", "head", "2", "原结果录入错误"]])
+    _check_delta_equals_full(data, out, ref)
+    assert "更正" in (out / "enterprises" / first["target"] / "index.html").read_text(encoding="utf-8")
+    # 3. a second item of the same new result, in CRLF rows
+    _append_rows(data, "results/2025.csv", [["2025-01", code, "amr", "AMR-04", "no_issue", "", "", "2025-07-12",
+                                              "2025-07-13", "2025-07-15", "deputy_head", "1", ""]], crlf=True)
+    _check_delta_equals_full(data, out, ref)
+
+
+def test_delta_build_for_a_new_results_file(data, tmp_path):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    assert not (data / "results" / "2026.csv").exists()
+    # an enterprise of 2025's results inspected again under a 2026 task: a results file that did not exist
+    code = _first_result(data)["target"]
+    _append_rows(data, "results/2026.csv", [["2026-02", code, "amr", "AMR-03", "no_issue", "", "",
+                                              "2026-04-01", "2026-04-02", "2026-04-07", "deputy_head", "1", ""]])
+    _check_delta_equals_full(data, out, ref)
+    assert "2026-02" in (out / "enterprises" / code / "index.html").read_text(encoding="utf-8")
+
+
+def test_other_changes_make_every_record_page_again(data, tmp_path):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    # an edit in the middle of a results file is not an append
+    path = data / "results" / "2025.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("疏散通道堵塞", "疏散通道被堵"), encoding="utf-8")
+    inc = _build(data, out)
+    assert inc.mode == "incremental" and inc.scope == "results/2025.csv was edited (not only appended to)"
+    _build(data, ref, incremental=False)
+    assert _snapshot(out) == _snapshot(ref)
+    # a change in another data file
+    jur = data / "jurisdiction.yaml"
+    jur.write_text(jur.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    inc = _build(data, out)
+    assert inc.mode == "incremental" and inc.scope == "jurisdiction.yaml changed"
+
+
+def test_nothing_changed_writes_nothing_unless_the_output_was_touched(data, tmp_path):
+    out = tmp_path / "output"
+    _build(data, out)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    s = _build(data, out)
+    assert s.mode == "unchanged" and s.rendered == 0 and "up to date" in s.summary()
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    # a page deleted (or replaced) by hand: the next build puts it back
+    victim = next((out / "enterprises").glob("*/index.html"))
+    good = victim.read_bytes()
+    victim.unlink()
+    s = _build(data, out)
+    assert s.mode == "incremental" and victim.read_bytes() == good
+
+
+def test_scan_data_records_the_digest_of_the_previous_length():
+    import hashlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        (root / "results").mkdir()
+        f = root / "results" / "2025.csv"
+        f.write_bytes(b"a,b\n1,2\n")
+        first = portal_build.scan_data(root)
+        assert first["results/2025.csv"][:2] == [8, hashlib.sha256(b"a,b\n1,2\n").hexdigest()]
+        assert first["results/2025.csv"][3] == ""
+        f.write_bytes(b"a,b\n1,2\n3,4\n" * 100000)  # crosses the 1 MiB read size
+        second = portal_build.scan_data(root, first)
+        assert second["results/2025.csv"][3] == first["results/2025.csv"][1]
+        assert second["results/2025.csv"][1] == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("tail, expected", [
+    (b"t1,c1,amr,x\n", [("t1", "c1", "amr")]),
+    (b'"t1","c,1",amr,"x\ny"\r\n\n', [("t1", "c,1", "amr")]),
+    (b"t1,c1,amr\n", None),  # wrong width
+    (b't1,"c1,amr,x\n', None),  # unterminated quote
+    (b"\xff\n", None),  # not UTF-8
+])
+def test_changed_results_reads_only_appended_rows(tmp_path, tail, expected):
+    (tmp_path / "results").mkdir()
+    f = tmp_path / "results" / "2025.csv"
+    f.write_bytes("\ufefftask,target,department,item\nt0,c0,amr,x\n".encode())
+    old = portal_build.scan_data(tmp_path)
+    f.write_bytes(f.read_bytes() + tail)
+    new = portal_build.scan_data(tmp_path, old)
+    keys, why = portal_build.changed_results(tmp_path, old, new)
+    assert keys == (None if expected is None else set(expected))
+    assert (why == "") == (expected is not None)
+
+
+def test_changed_results_needs_a_line_break_at_the_old_end(tmp_path):
+    (tmp_path / "results").mkdir()
+    f = tmp_path / "results" / "2025.csv"
+    f.write_bytes(b"task,target,department\nt0,c0,amr")
+    old = portal_build.scan_data(tmp_path)
+    f.write_bytes(f.read_bytes() + b"x\nt1,c1,amr\n")
+    keys, why = portal_build.changed_results(tmp_path, old, portal_build.scan_data(tmp_path, old))
+    assert keys is None and "could not be read" in why

@@ -86,16 +86,21 @@ class BuildStats:
     search: str = "skipped"
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
-    mode: str = "full"  # "full" or "incremental"
+    mode: str = "full"  # "full", "incremental", or "unchanged" (nothing to do)
     published: int = 0  # incremental: files moved into the output
     deleted: int = 0  # incremental: files removed from the output
     why_full: str = ""  # why an incremental build was not possible
+    scope: str = ""  # incremental: what the data change touched, or why every record page was made again
 
     def summary(self) -> str:
+        if self.mode == "unchanged":
+            return (f"{self.output} is up to date: data, code, theme, content and settings are as the last "
+                    f"build left them ({self.pages} record pages; nothing written), in {self.seconds:.1f} s")
         if self.mode == "incremental":
+            scope = f"; {self.scope}" if self.scope else ""
             return (
                 f"updated {self.output} incrementally: {self.pages} record pages ({self.rendered} files "
-                f"rendered, {self.published} published, {self.deleted} removed, {self.reused} unchanged), "
+                f"rendered, {self.published} published, {self.deleted} removed, {self.reused} unchanged{scope}), "
                 f"search {self.search}, in {self.seconds:.1f} s"
             )
         return (
@@ -281,6 +286,22 @@ def code_digest(files: list[str]) -> str:
     return h.hexdigest()
 
 
+# Libraries whose version can change a page's bytes (templating, Markdown, the working-day calendar).
+_LIBRARIES = ("pelican", "jinja2", "markupsafe", "markdown", "chinesecalendar", "pyyaml")
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in _LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = ""
+    return out
+
+
 def fingerprint(settings: dict) -> dict:
     """What a build's pages depend on apart from the data: when any of it changed, build in full.
 
@@ -294,12 +315,122 @@ def fingerprint(settings: dict) -> dict:
         "content": _tree_digest(Path(settings["PATH"])),
         "settings": _settings_digest(settings),
         "search": bool(settings.get("SUNSHINE_SEARCH")),
+        "libraries": _library_versions(),
     }
 
 
 def _with_code(state: dict) -> dict:
     files = code_files()
     return {**state, "code_files": files, "code": code_digest(files)}
+
+
+# --------------------------------------------------------------------------- what changed in the data
+
+_CHUNK = 1 << 20
+
+
+def scan_data(data: Path, previous: dict | None = None) -> dict[str, list]:
+    """Every file under *data*: relative path → ``[size, sha256, mtime_ns, prefix]``, where *prefix* is
+    the SHA-256 of the file's first ``previous[rel][0]`` bytes when the file grew since *previous*
+    (another scan), else ``""``: an appended file is one whose prefix equals its previous digest."""
+    previous = previous or {}
+    out: dict[str, list] = {}
+    for dirpath, dirs, files in os.walk(data):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, data).replace(os.sep, "/")
+            st = os.stat(path)
+            old = previous.get(rel)
+            cut = old[0] if isinstance(old, list) and old and isinstance(old[0], int) and 0 < old[0] < st.st_size \
+                else -1
+            h = hashlib.sha256()
+            prefix = ""
+            done = 0
+            with open(path, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    if done < cut <= done + len(chunk):
+                        h.update(chunk[: cut - done])
+                        prefix = h.hexdigest()
+                        h.update(chunk[cut - done :])
+                    else:
+                        h.update(chunk)
+                    done += len(chunk)
+            out[rel] = [done, h.hexdigest(), st.st_mtime_ns, prefix]
+    return out
+
+
+def _unchanged_since(data: Path, scan: dict[str, list]) -> bool:
+    """Whether every scanned file still has the size and mtime it had when scanned (and no file came)."""
+    try:
+        for rel, (size, _digest, mtime, _prefix) in scan.items():
+            st = os.stat(data / rel)
+            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                return False
+    except OSError:
+        return False
+    return scan_names(data) == set(scan)
+
+
+def scan_names(data: Path) -> set[str]:
+    out = set()
+    for dirpath, _dirs, files in os.walk(data):
+        for name in files:
+            out.add(os.path.relpath(os.path.join(dirpath, name), data).replace(os.sep, "/"))
+    return out
+
+
+def changed_results(data: Path, old: dict[str, list], new: dict[str, list]) -> tuple[set[tuple[str, str, str]] | None, str]:
+    """The (task, target, department) keys of the result rows appended since *old* (a scan of the
+    previous build's data), or ``(None, why)`` when the change is anything else: a file other than
+    ``results/<year>.csv`` changed, came or went, or a results file was edited rather than appended to
+    (its old bytes are not a prefix of the new ones ending at a line break). Rows that do not parse
+    give None too (the loader reports them; the build then stops)."""
+    changed = sorted(rel for rel in set(old) | set(new) if (old.get(rel) or [None, None])[1] != (new.get(rel) or [None, None])[1])
+    keys: set[tuple[str, str, str]] = set()
+    for rel in changed:
+        head, _, name = rel.partition("/")
+        if head != "results" or "/" in name or not name.endswith(".csv"):
+            return None, f"{rel} changed"
+        if rel not in new:
+            return None, f"{rel} was removed"
+        start = 0
+        if rel in old:
+            if new[rel][3] != old[rel][1]:
+                return None, f"{rel} was edited (not only appended to)"
+            start = old[rel][0]
+        rows = _appended_rows(data / rel, start)
+        if rows is None:
+            return None, f"{rel}: the appended rows could not be read"
+        keys.update(rows)
+    return keys, ""
+
+
+def _appended_rows(path: Path, start: int) -> list[tuple[str, str, str]] | None:
+    """(task, target, department) of each CSV row from byte *start* on (0: every row after the header)."""
+    import csv
+    import io
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        if start and raw[start - 1 : start] != b"\n":
+            return None
+        header, nl, body = raw.partition(b"\n")
+        header_text = header.decode("utf-8").removeprefix("\ufeff")
+        tail = (raw[start:] if start else body).decode("utf-8")
+        cols_row = next(csv.reader(io.StringIO(header_text + "\n", newline=""), strict=True))
+        cols = [cols_row.index(c) for c in ("task", "target", "department")]
+        out = []
+        for row in csv.reader(io.StringIO(tail, newline=""), strict=True):
+            if not row:
+                continue
+            if len(row) != len(cols_row):
+                return None
+            out.append(tuple(row[i] for i in cols))
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, StopIteration):
+        return None
+    return out
 
 
 def _read_json(path: Path) -> dict | None:
@@ -432,6 +563,18 @@ def _same_bytes(a: Path, b: Path) -> bool:
         return False
 
 
+def _output_matches(output: Path, manifest: dict[str, list]) -> bool:
+    """Whether every file the manifest lists is still in *output* with its recorded size and mtime."""
+    for rel, row in manifest.items():
+        try:
+            st = os.stat(output / rel)
+        except OSError:
+            return False
+        if not isinstance(row, list) or len(row) != 3 or (st.st_size, st.st_mtime_ns) != (row[1], row[2]):
+            return False
+    return True
+
+
 def _publish_incremental(stage: Path, output: Path, cache_dir: Path, old_manifest: dict, new_manifest: dict,
                          state: dict) -> tuple[int, int]:
     """Move the staged changes into *output* under a journal (see the module docstring)."""
@@ -478,12 +621,6 @@ def build_site(
         if not quiet:
             print(f"warning: {msg}", file=sys.stderr)
 
-    ds = load_dataset(data, cache=DataCache(cache_dir / "data", warn=warn))
-    calendar = Calendar.from_dir(data)
-    ledger = ledger_view.load(data / "ledger", ds)
-    stats = BuildStats(output=output)
-    stats.timings["load"] = time.perf_counter() - t0
-
     if settings_file is None:
         settings_file = _default_settings_file()
     elif not Path(settings_file).is_file():
@@ -517,13 +654,15 @@ def build_site(
     settings["JINJA_ENVIRONMENT"] = {**(settings.get("JINJA_ENVIRONMENT") or {}), "autoescape": True}
     settings["SUNSHINE_SEARCH"] = search
     state = fingerprint(settings)
+    stats = BuildStats(output=output)
 
     previous = output if incremental and output.is_dir() else None
     manifest = render.load_manifest(cache_dir / "manifest.json") if previous else {}
     in_place = False
+    old_state: dict = {}
     if incremental and output.is_dir():
-        old_state = _read_json(cache_dir / "state.json")
-        if old_state is None or not manifest:
+        old_state = _read_json(cache_dir / "state.json") or {}
+        if not old_state or not manifest:
             stats.why_full = "no record of the previous build"
         else:
             files = old_state.get("code_files")
@@ -533,6 +672,31 @@ def build_site(
                 changed.insert(0, "code")
             stats.why_full = f"{', '.join(changed)} changed" if changed else ""
             in_place = not changed
+
+    # What changed in the data since the previous build (only an in-place build can use it).
+    old_data = old_state.get("data") if in_place and isinstance(old_state.get("data"), dict) else None
+    old_pages = old_state.get("pages") if in_place and isinstance(old_state.get("pages"), dict) else None
+    scan = scan_data(data, old_data)
+    delta_keys = None
+    if old_data is not None and old_pages is not None and _output_matches(output, manifest):
+        if {k: v[:2] for k, v in scan.items()} == {k: v[:2] for k, v in old_data.items() if isinstance(v, list)}:
+            stats.mode = "unchanged"
+            stats.pages = len(old_pages)
+            stats.reused = len(manifest)
+            stats.search = "kept" if search else "skipped"
+            stats.seconds = stats.timings["load"] = time.perf_counter() - t0
+            return stats
+        delta_keys, stats.scope = changed_results(data, old_data, scan)
+        if delta_keys is not None:
+            stats.scope = f"{len(delta_keys)} result group(s) changed"
+    elif old_data is not None and old_pages is not None:
+        stats.scope = "files in the output are not as the previous build left them"
+
+    ds = load_dataset(data, cache=DataCache(cache_dir / "data", warn=warn))
+    calendar = Calendar.from_dir(data)
+    ledger = ledger_view.load(data / "ledger", ds)
+    stats.timings["load"] = time.perf_counter() - t0
+
     report: dict = {}
     settings.update(
         SUNSHINE_DATA=str(data),
@@ -544,6 +708,17 @@ def build_site(
         SUNSHINE_REPORT=report,
         SUNSHINE_IN_PLACE=in_place,
     )
+    if delta_keys is not None:
+        settings.update(SUNSHINE_DELTA=delta_keys, SUNSHINE_PREVIOUS_PAGES=old_pages)
+
+    def new_state(report: dict) -> dict:
+        """What this build was made from, with the data files as scanned (left out if any of them
+        changed while it ran: the next build then makes every record page again) and its pages."""
+        out = _with_code(state)
+        out["data"] = scan if _unchanged_since(data, scan) else None
+        out["pages"] = report.get("all_pages", {})
+        return out
+
     if in_place:
         cache_dir.mkdir(parents=True, exist_ok=True)
         new = Path(tempfile.mkdtemp(prefix="stage-", dir=cache_dir))
@@ -567,7 +742,7 @@ def build_site(
             stats.mode = "incremental"
             stats.search = "kept (not re-indexed by an incremental build; --full re-indexes)" if search else "skipped"
             stats.published, stats.deleted = _publish_incremental(
-                new, output, cache_dir, manifest, report.get("manifest", {}), _with_code(state))
+                new, output, cache_dir, manifest, report.get("manifest", {}), new_state(report))
             stats.timings["publish"] = time.perf_counter() - t3
         else:
             if search:
@@ -589,7 +764,7 @@ def build_site(
         with contextlib.suppress(OSError):
             cache_dir.mkdir(parents=True, exist_ok=True)
             render.save_manifest(cache_dir / "manifest.json", report.get("manifest", {}))
-            _write_json(cache_dir / "state.json", _with_code(state))
+            _write_json(cache_dir / "state.json", new_state(report))
     stats.pages = report.get("pages", 0)
     stats.rendered = report.get("rendered", 0)
     stats.reused = report.get("reused", 0)

@@ -12,7 +12,11 @@ Settings it reads (``pelicanconf.py``):
 
 and, when run by ``sunshine build`` (:mod:`.build`): ``SUNSHINE_DATASET`` (the already loaded
 dataset), ``SUNSHINE_LEDGER`` (the ledger view), ``SUNSHINE_PREVIOUS_OUTPUT`` and
-``SUNSHINE_MANIFEST`` (incremental rendering), ``SUNSHINE_REPORT`` (a dict it fills with figures).
+``SUNSHINE_MANIFEST`` (incremental rendering), ``SUNSHINE_REPORT`` (a dict it fills with figures), and
+for a build after a change of result rows only, ``SUNSHINE_DELTA`` (the (task, target, department) keys
+of the changed rows) with ``SUNSHINE_PREVIOUS_PAGES`` (the previous build's record pages, path → lastmod):
+then only the record pages of the families those keys touch are made (:class:`.views.Delta`), and the
+other families' pages, manifest rows and sitemap rows are carried over from the previous build.
 """
 
 from __future__ import annotations
@@ -120,14 +124,17 @@ class PortalGenerator(Generator):
         draws = ledger["draws"] if ledger else {}
         draws_by_target = ledger["by_target"] if ledger else {}
         ix = self.ix
+        keys = self.settings.get("SUNSHINE_DELTA")
+        self.delta = None if keys is None else views.Delta.from_keys(ix, keys)
+        only = self.delta
         pages: list[views.Page] = []
         pages.append(views.Page(path="index.html", template="index.html",
                                 ctx=views.home_context(ix, ledger), title="首页", section="home"))
         pages += views.item_pages(ix)
         pages += views.plan_pages(ix)
-        pages += views.task_pages(ix, draws)
-        pages += views.result_pages(ix)
-        pages += views.enterprise_pages(ix, draws_by_target)
+        pages += views.task_pages(ix, draws, only)
+        pages += views.result_pages(ix, only)
+        pages += views.enterprise_pages(ix, draws_by_target, only)
         pages.append(views.Page(path="enterprises/index.html", template="enterprises.html",
                                 ctx={"count": len(set(ix.by_target) | set(draws_by_target))},
                                 title="检查对象查询", section="enterprises"))
@@ -150,6 +157,14 @@ class PortalGenerator(Generator):
                                 ctx={}, title="全文搜索", section="search"))
         pages.append(views.Page(path="404.html", template="404.html", ctx={}, title="页面不存在"))
         self.pages = pages
+        # every record page of the site, path → lastmod (for the sitemap): this build's, and in a
+        # delta build the previous build's pages of the families it did not make again
+        self.all_pages: dict[str, str] = {}
+        if self.delta is not None:
+            carries = self.delta.carries
+            self.all_pages = {path: lm for path, lm in (self.settings.get("SUNSHINE_PREVIOUS_PAGES") or {}).items()
+                              if carries(path)}
+        self.all_pages.update((p.path, p.lastmod) for p in pages)
         self.lookup_rows = views.enterprise_lookup_rows(ix, draws_by_target)
         self.context_seconds = time.perf_counter() - t0
 
@@ -186,7 +201,8 @@ class PortalGenerator(Generator):
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():
             renderer.file(rel, data)
         content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
-        for rel, data in feeds.sitemaps(self.site, self.pages, content_pages).items():
+        rows = [views.SitemapRow(path, self.all_pages[path]) for path in sorted(self.all_pages)]
+        for rel, data in feeds.sitemaps(self.site, rows, content_pages).items():
             renderer.file(rel, data)
         renderer.file("robots.txt", feeds.robots(self.site))
 
@@ -217,10 +233,16 @@ class PortalGenerator(Generator):
         except BaseException:
             renderer.abort()
             raise
+        manifest = renderer.files
+        if self.delta is not None:  # the families not made again keep their previous rows
+            carries = self.delta.carries
+            manifest = {rel: row for rel, row in (self.settings.get("SUNSHINE_MANIFEST") or {}).items()
+                        if carries(rel)}
+            manifest.update(renderer.files)
         report = self.settings.get("SUNSHINE_REPORT")
         if isinstance(report, dict):
-            report.update(pages=len(self.pages), rendered=renderer.rendered, reused=renderer.reused,
+            report.update(pages=len(self.all_pages), rendered=renderer.rendered, reused=renderer.reused,
                           render_seconds=renderer.render_seconds, context_seconds=self.context_seconds,
-                          manifest=renderer.files, workers=figures["workers"],
+                          manifest=manifest, all_pages=self.all_pages, workers=figures["workers"],
                           worker_private_kib=figures["worker_private_kib"],
                           search_pages=sum(1 for p in self.pages if p.search))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from .. import model
 from . import privacy
@@ -37,9 +38,80 @@ class Page:
     filters: dict = field(default_factory=dict)  # Pagefind filters (shown as data attributes)
 
 
+class SitemapRow(NamedTuple):
+    """A record page as the sitemap sees it."""
+
+    path: str
+    lastmod: str
+
+
 def root_of(path: str) -> str:
     """The relative prefix from *path* back to the site root: ``"a/b/index.html"`` → ``"../../"``."""
     return "../" * path.count("/")
+
+
+_MONTH_LEN = len("2026-01")
+
+
+def family_of(path: str) -> tuple[str, str] | None:
+    """The record-page family a page path belongs to, or None for a site-wide page.
+
+    ``enterprises/<slug>/index.html`` → ``("target", slug)``; ``tasks/<id>/index.html`` → ``("task", id)``;
+    ``results/tasks/<id>/[<n>/]index.html`` → ``("rtask", id)``; ``results/<YYYY-MM>/[<n>/]index.html`` →
+    ``("month", "YYYY-MM")``. A family's pages depend only on the result groups of that target, task or
+    month (and on files a :class:`Delta` build requires unchanged); everything else is site-wide."""
+    parts = path.split("/")
+    if parts[-1] != "index.html" or len(parts) < 3:
+        return None
+    head = parts[0]
+    if head == "enterprises" and len(parts) == 3:
+        return ("target", parts[1])
+    if head == "tasks" and len(parts) == 3:
+        return ("task", parts[1])
+    if head == "results":
+        if parts[1] == "tasks" and len(parts) in (4, 5):
+            return ("rtask", parts[2])
+        if len(parts) in (3, 4) and len(parts[1]) == _MONTH_LEN and parts[1][4] == "-" \
+                and parts[1][:4].isdigit() and parts[1][5:].isdigit():
+            return ("month", parts[1])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """The record-page families that a change of result rows (and nothing else) touches.
+
+    Built by :meth:`from_keys` from the (task, target, department) keys of the changed rows: the
+    enterprise page of each target, the task page and task listing of each task, and the month listings
+    of every month in which any version of an affected result group was published (the old current
+    version's month and the new one's). Every other family's pages are unchanged and are carried over
+    from the previous build; site-wide pages are always rebuilt (:func:`family_of`)."""
+
+    targets: frozenset[str]  # target slugs
+    tasks: frozenset[str]
+    months: frozenset[str]
+
+    @classmethod
+    def from_keys(cls, ix: "Index", keys: set[tuple[str, str, str]]) -> "Delta":
+        months: set[str] = set()
+        for g in ix.groups:
+            if (g.task, g.target, g.department) in keys:
+                months.update(r.published.strftime("%Y-%m") for r in g.versions)
+        return cls(targets=frozenset(privacy.target_slug(k[1]) for k in keys),
+                   tasks=frozenset(k[0] for k in keys), months=frozenset(months))
+
+    def rebuilds(self, family: tuple[str, str]) -> bool:
+        kind, key = family
+        if kind == "target":
+            return key in self.targets
+        if kind in ("task", "rtask"):
+            return key in self.tasks
+        return key in self.months
+
+    def carries(self, path: str) -> bool:
+        """Whether the previous build's page (or file) at *path* is kept as it is."""
+        fam = family_of(path)
+        return fam is not None and not self.rebuilds(fam)
 
 
 @dataclass(slots=True)
@@ -304,15 +376,20 @@ def _plan_deadline(ds: model.Dataset, year: int) -> date | None:
 # --------------------------------------------------------------------------- tasks and results
 
 
-def task_pages(ix: Index, draws: dict[str, dict]) -> list[Page]:
-    """Task pages; *draws* maps task id → the public draw view from the ledger (may be empty)."""
+def task_pages(ix: Index, draws: dict[str, dict], only: Delta | None = None) -> list[Page]:
+    """Task pages; *draws* maps task id → the public draw view from the ledger (may be empty).
+    With *only*, the page of each task it does not name is left out (the listing is always made)."""
     pages: list[Page] = []
     rows = []
     for task in ix.ds.tasks():
         pub = privacy.public_task(ix.ds, task, ix.item_names)
         groups = ix.by_task.get(task.id, [])
-        codes = Counter(c for g in groups for c in g.current.codes)
         draw = draws.get(task.id)
+        status = _task_status(task, draw, groups)
+        rows.append({**pub, "status": status, "results": len(groups)})
+        if only is not None and task.id not in only.tasks:
+            continue
+        codes = Counter(c for g in groups for c in g.current.codes)
         summary = {
             "results": len(groups),
             "targets": len({g.target for g in groups}),
@@ -320,8 +397,6 @@ def task_pages(ix: Index, draws: dict[str, dict]) -> list[Page]:
             "codes": [{"label": c.label, "count": n} for c, n in codes.most_common()],
             "last_published": iso(max((g.current.published for g in groups), default=None)),
         }
-        status = _task_status(task, draw, groups)
-        rows.append({**pub, "status": status, "results": summary["results"]})
         pages.append(
             Page(
                 path=f"tasks/{task.id}/index.html",
@@ -354,10 +429,14 @@ def _task_status(task: model.Task, draw: dict | None, groups: list[ResultGroup])
     return "计划中"
 
 
-def result_pages(ix: Index) -> list[Page]:
+def result_pages(ix: Index, only: Delta | None = None) -> list[Page]:
+    """The result listings per task and per month, and their index. With *only*, the listings of
+    the tasks and months it does not name are left out (the index is always made)."""
     pages: list[Page] = []
     # per task
     for task_id, groups in sorted(ix.by_task.items()):
+        if only is not None and task_id not in only.tasks:
+            continue
         task = ix.task_pub(task_id)
         rows = sorted(groups, key=lambda g: (g.target, g.department))
         chunks = _paginate(rows, RESULTS_PER_PAGE)
@@ -387,6 +466,8 @@ def result_pages(ix: Index) -> list[Page]:
         base = f"results/{month}/"
         months.append({"month": month, "url": base, "count": len(groups),
                        "corrections": sum(1 for g in groups if g.corrected)})
+        if only is not None and month not in only.months:
+            continue
         for n, chunk in enumerate(chunks, 1):
             pages.append(
                 Page(
@@ -399,8 +480,9 @@ def result_pages(ix: Index) -> list[Page]:
                     lastmod=iso(max(g.current.published for g in chunk)),
                 )
             )
-    corrections = [ix.group_pub(g) for g in ix.groups if g.corrected]
-    corrections.sort(key=lambda d: d["current"]["published"], reverse=True)
+    # newest first (a stable sort of ix.groups' order); only the first 100 are shown
+    corrected = sorted((g for g in ix.groups if g.corrected), key=lambda g: g.current.published, reverse=True)
+    corrections = [ix.group_pub(g) for g in corrected[:100]]
     pages.append(
         Page(
             path="results/index.html",
@@ -408,7 +490,7 @@ def result_pages(ix: Index) -> list[Page]:
             ctx={"months": months,
                  "tasks": [ix.task_pub(t) | {"count": len(gs)} for t, gs in sorted(ix.by_task.items(), reverse=True)],
                  "latest": [ix.group_pub(g) for g in ix.groups[:50]],
-                 "corrections": corrections[:100], "corrections_total": len(corrections)},
+                 "corrections": corrections, "corrections_total": len(corrected)},
             title="检查结果公示",
             section="results",
         )
@@ -416,10 +498,13 @@ def result_pages(ix: Index) -> list[Page]:
     return pages
 
 
-def enterprise_pages(ix: Index, draws_by_target: dict[str, list[dict]]) -> list[Page]:
-    """One page per inspected or selected target, with its whole history."""
+def enterprise_pages(ix: Index, draws_by_target: dict[str, list[dict]], only: Delta | None = None) -> list[Page]:
+    """One page per inspected or selected target, with its whole history (with *only*: of the
+    targets it names)."""
     pages: list[Page] = []
     codes = set(ix.by_target) | set(draws_by_target)
+    if only is not None:
+        codes = {c for c in codes if privacy.target_slug(c) in only.targets}
     for code in sorted(codes):
         target = ix.target_pub(code)
         groups = sorted(ix.by_target.get(code, []), key=lambda g: (g.current.inspection_end, g.task), reverse=True)
