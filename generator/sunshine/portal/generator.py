@@ -132,9 +132,11 @@ class PortalGenerator(Generator):
                                 ctx=views.home_context(ix, ledger), title="首页", section="home"))
         pages += views.item_pages(ix)
         pages += views.plan_pages(ix)
-        pages += views.task_pages(ix, draws, only)
-        pages += views.result_pages(ix, only)
-        pages += views.enterprise_pages(ix, draws_by_target, only)
+        pages.append(views.task_index_page(ix, draws))
+        pages.append(views.result_index_page(ix))
+        # the task, result-listing and enterprise pages: made family by family where they are rendered
+        self.families = views.record_families(ix, draws_by_target, only)
+        self.family_pages = views.FamilyPages(ix, draws, draws_by_target)
         pages.append(views.Page(path="enterprises/index.html", template="enterprises.html",
                                 ctx={"count": len(set(ix.by_target) | set(draws_by_target))},
                                 title="检查对象查询", section="enterprises"))
@@ -156,15 +158,7 @@ class PortalGenerator(Generator):
         pages.append(views.Page(path="search/index.html", template="search.html",
                                 ctx={}, title="全文搜索", section="search"))
         pages.append(views.Page(path="404.html", template="404.html", ctx={}, title="页面不存在"))
-        self.pages = pages
-        # every record page of the site, path → lastmod (for the sitemap): this build's, and in a
-        # delta build the previous build's pages of the families it did not make again
-        self.all_pages: dict[str, str] = {}
-        if self.delta is not None:
-            carries = self.delta.carries
-            self.all_pages = {path: lm for path, lm in (self.settings.get("SUNSHINE_PREVIOUS_PAGES") or {}).items()
-                              if carries(path)}
-        self.all_pages.update((p.path, p.lastmod) for p in pages)
+        self.pages = pages  # the site-wide pages
         self.lookup_rows = views.enterprise_lookup_rows(ix, draws_by_target)
         self.context_seconds = time.perf_counter() - t0
 
@@ -181,13 +175,14 @@ class PortalGenerator(Generator):
         or by default one per core once there are at least :data:`parallel.MIN_PAGES` pages."""
         n = self.settings.get("SUNSHINE_WORKERS")
         if n in (None, "", "auto"):
-            return parallel.default_workers() if len(self.pages) >= parallel.MIN_PAGES else 1
+            many = len(self.pages) + len(self.families) >= parallel.MIN_PAGES
+            return parallel.default_workers() if many else 1
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise BuildError(f"SUNSHINE_WORKERS: expected a whole number >= 1 or 'auto', got {n!r}")
         return n
 
     def _write_files(self, renderer: Renderer, site_digest: bytes) -> None:
-        """Every output that is not a record page (downloads, ledger files, look-up, feeds, sitemaps),
+        """Every output that is not a page (downloads, ledger files, look-up, feeds) but the sitemaps,
         and the downloads page."""
         self.downloads = opendata.files(self.ds, self.ix)
         self.data_page.ctx = {"downloads": opendata.listing(self.downloads)}
@@ -200,11 +195,22 @@ class PortalGenerator(Generator):
             renderer.file(rel, data)
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():
             renderer.file(rel, data)
+        renderer.file("robots.txt", feeds.robots(self.site))
+
+    def _write_sitemaps(self, renderer: Renderer, made: dict[str, str]) -> dict[str, str]:
+        """The sitemaps of every record page: those this build *made* (path → lastmod) and, in a delta
+        build, the previous build's pages of the families it did not make again. Returns them all."""
+        pages: dict[str, str] = {}
+        if self.delta is not None:
+            carries = self.delta.carries
+            pages = {path: lm for path, lm in (self.settings.get("SUNSHINE_PREVIOUS_PAGES") or {}).items()
+                     if carries(path)}
+        pages.update(made)
         content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
-        rows = [views.SitemapRow(path, self.all_pages[path]) for path in sorted(self.all_pages)]
+        rows = [views.SitemapRow(path, pages[path]) for path in sorted(pages)]
         for rel, data in feeds.sitemaps(self.site, rows, content_pages).items():
             renderer.file(rel, data)
-        renderer.file("robots.txt", feeds.robots(self.site))
+        return pages
 
     def generate_output(self, writer) -> None:  # noqa: ARG002 - Pelican's writer is not used for records
         templates = Path(self.theme) / "templates"
@@ -226,9 +232,12 @@ class PortalGenerator(Generator):
         site_digest = hashlib.sha256(repr(sorted(self.site.items())).encode()).digest()
         try:
             # the record pages on every core; this process writes the other outputs meanwhile
-            records = [p for p in self.pages if p is not self.data_page]
-            figures = parallel.render_pages(renderer, make_renderer, records, site_digest, self.workers(),
-                                            between=lambda: self._write_files(renderer, site_digest))
+            units = [p for p in self.pages if p is not self.data_page] + self.families
+            figures = parallel.render_pages(renderer, make_renderer, units, site_digest, self.workers(),
+                                            between=lambda: self._write_files(renderer, site_digest),
+                                            expand=self.family_pages)
+            figures["pages"][self.data_page.path] = self.data_page.lastmod
+            all_pages = self._write_sitemaps(renderer, figures["pages"])
             renderer.finish()
         except BaseException:
             renderer.abort()
@@ -241,8 +250,8 @@ class PortalGenerator(Generator):
             manifest.update(renderer.files)
         report = self.settings.get("SUNSHINE_REPORT")
         if isinstance(report, dict):
-            report.update(pages=len(self.all_pages), rendered=renderer.rendered, reused=renderer.reused,
+            report.update(pages=len(all_pages), rendered=renderer.rendered, reused=renderer.reused,
                           render_seconds=renderer.render_seconds, context_seconds=self.context_seconds,
-                          manifest=manifest, all_pages=self.all_pages, workers=figures["workers"],
+                          manifest=manifest, all_pages=all_pages, workers=figures["workers"],
                           worker_private_kib=figures["worker_private_kib"],
-                          search_pages=sum(1 for p in self.pages if p.search))
+                          search_pages=figures["search"] + self.data_page.search)

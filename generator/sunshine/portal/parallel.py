@@ -1,8 +1,11 @@
-"""Render record pages in forked worker processes, on every core.
+"""Make and render record pages in forked worker processes, on every core.
 
-:func:`render_pages` forks ``workers - 1`` children *after* the data, the page contexts and the
+:func:`render_pages` forks ``workers - 1`` children *after* the data, the site-wide pages and the
 Jinja2 environment are in memory, so the children share all of it copy-on-write (``gc.freeze()``
 first: a child's garbage collections then never touch, and so never copy, the parent's objects).
+The work is a list of *units*: a unit is a :class:`~.views.Page` or anything *expand* turns into
+pages (a record-page family: its contexts are computed by the process that renders it, so the
+views run on every core too and no process holds every page's context at once).
 Work is handed out in chunks of consecutive pages through a pipe holding the chunk numbers
 (4-byte reads are atomic), so a process that gets cheap pages simply takes more chunks; the
 calling process takes chunks too once it has done its own work (*between*, e.g. the downloads
@@ -26,7 +29,8 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from pathlib import Path
 
 from ..errors import BuildError, SunshineError
@@ -61,17 +65,38 @@ def _chunk_size(n: int) -> int:
     return max(MIN_CHUNK, -(-n // PIPE_CHUNKS))
 
 
-def _render_chunks(renderer: Renderer, pages: Sequence[Page], site_digest: bytes, fd: int, size: int) -> None:
+class _Made:
+    """What a process rendered: each page's path → lastmod (for the sitemap), and how many are searchable."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        self.search = 0
+
+    def render(self, renderer: Renderer, page: Page, site_digest: bytes) -> None:
+        renderer.page(page, site_digest)
+        self.pages[page.path] = page.lastmod
+        self.search += page.search
+
+
+def _render_chunks(renderer: Renderer, units: Sequence, expand: Callable[[Any], Iterable[Page]] | None,
+                   site_digest: bytes, fd: int, size: int, made: _Made) -> None:
     while True:
         b = os.read(fd, 4)
         if not b:
             return
         k = int.from_bytes(b, "little")
-        for page in pages[k * size : (k + 1) * size]:
-            renderer.page(page, site_digest)
+        for unit in units[k * size : (k + 1) * size]:
+            if isinstance(unit, Page):
+                made.render(renderer, unit, site_digest)
+            else:
+                for page in expand(unit):
+                    made.render(renderer, page, site_digest)
+        forget = getattr(expand, "forget", None)
+        if forget is not None:
+            forget()
 
 
-def _child(make_renderer: Callable[[], Renderer], pages: Sequence[Page], site_digest: bytes, fd: int,
+def _child(make_renderer: Callable[[], Renderer], units: Sequence, expand, site_digest: bytes, fd: int,
            size: int, result: str) -> None:
     """The body of a worker process; never returns."""
     code = 1
@@ -81,10 +106,12 @@ def _child(make_renderer: Callable[[], Renderer], pages: Sequence[Page], site_di
         renderer = None
         try:
             renderer = make_renderer()
-            _render_chunks(renderer, pages, site_digest, fd, size)
+            made = _Made()
+            _render_chunks(renderer, units, expand, site_digest, fd, size, made)
             renderer.finish()
             out = {"files": renderer.files, "rendered": renderer.rendered, "reused": renderer.reused,
-                   "render_seconds": renderer.render_seconds, "private_kib": _private_kib()}
+                   "render_seconds": renderer.render_seconds, "private_kib": _private_kib(),
+                   "pages": made.pages, "search": made.search}
             code = 0
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
             if renderer is not None:
@@ -118,31 +145,37 @@ def _describe(status: int) -> str:
 def render_pages(
     renderer: Renderer,
     make_renderer: Callable[[], Renderer],
-    pages: Sequence[Page],
+    units: Sequence,
     site_digest: bytes,
     workers: int,
     between: Callable[[], None] | None = None,
+    expand: Callable[[Any], Iterable[Page]] | None = None,
 ) -> dict:
-    """Render and write *pages* with *workers* processes (this one included); merge everything
-    into *renderer* (its manifest, counts and render time). *renderer* must not have started
-    writing yet (no threads may run across a fork). *between* runs in this process while the
-    children render (other outputs, through *renderer*). Returns figures:
-    ``{"workers": n, "worker_private_kib": [...]}``.
+    """Make, render and write the pages of *units* (each a Page, or a unit that *expand* turns into
+    pages; *expand* may have a ``forget()`` method, called after each chunk of units) with *workers*
+    processes (this one included); merge everything into *renderer* (its manifest, counts and render
+    time). *renderer* must not have started writing yet (no threads may run across a fork).
+    *between* runs in this process while the children render (other outputs, through *renderer*).
+    Returns figures: ``{"workers": n, "worker_private_kib": [...], "pages": {path: lastmod},
+    "search": n}`` (every page rendered, and how many are searchable).
     """
     seen: set[str] = set()
-    for page in pages:
-        if page.path in seen:
-            raise BuildError(f"two pages want the same path {page.path!r}")
-        seen.add(page.path)
-    if workers <= 1 or not hasattr(os, "fork") or len(pages) < 2:
+    for unit in units:
+        if isinstance(unit, Page):
+            if unit.path in seen:
+                raise BuildError(f"two pages want the same path {unit.path!r}")
+            seen.add(unit.path)
+    made = _Made()
+    if workers <= 1 or not hasattr(os, "fork") or len(units) < 2:
         if between is not None:
             between()
-        for page in pages:
-            renderer.page(page, site_digest)
-        return {"workers": 1, "worker_private_kib": []}
+        for unit in units:
+            for page in ([unit] if isinstance(unit, Page) else expand(unit)):
+                made.render(renderer, page, site_digest)
+        return {"workers": 1, "worker_private_kib": [], "pages": made.pages, "search": made.search}
 
-    size = _chunk_size(len(pages))
-    nchunks = -(-len(pages) // size)
+    size = _chunk_size(len(units))
+    nchunks = -(-len(units) // size)
     rfd, wfd = os.pipe()
     tmp = tempfile.mkdtemp(prefix="sunshine-render-")
     children: dict[int, tuple[int, str]] = {}  # pid → (worker number, result file)
@@ -160,11 +193,11 @@ def render_pages(
                 result = os.path.join(tmp, f"worker-{n}.pickle")
                 pid = os.fork()
                 if pid == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
-                    _child(make_renderer, pages, site_digest, rfd, size, result)
+                    _child(make_renderer, units, expand, site_digest, rfd, size, result)
                 children[pid] = (n, result)
             if between is not None:
                 between()
-            _render_chunks(renderer, pages, site_digest, rfd, size)
+            _render_chunks(renderer, units, expand, site_digest, rfd, size, made)
         finally:
             gc.unfreeze()
         reports = _reap(children)
@@ -180,7 +213,14 @@ def render_pages(
                 os.unlink(os.path.join(tmp, name))
             os.rmdir(tmp)
     private = []
+    pages = made.pages
+    search = made.search
     for rep in reports:
+        for path, lastmod in rep["pages"].items():
+            if path in pages:
+                raise BuildError(f"two pages want the same path {path!r}")
+            pages[path] = lastmod
+        search += rep["search"]
         for rel, row in rep["files"].items():
             if rel in renderer.files:
                 raise BuildError(f"two outputs want the same path {rel!r}")
@@ -189,7 +229,7 @@ def render_pages(
         renderer.reused += rep["reused"]
         renderer.render_seconds += rep["render_seconds"]
         private.append(rep["private_kib"])
-    return {"workers": workers, "worker_private_kib": private}
+    return {"workers": workers, "worker_private_kib": private, "pages": pages, "search": search}
 
 
 def _reap(children: dict[int, tuple[int, str]]) -> list[dict]:

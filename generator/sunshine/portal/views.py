@@ -160,9 +160,19 @@ class Index:
         for g in self.groups:
             self.by_task[g.task].append(g)
             self.by_target[g.target].append(g)
+        # by the month of the current version's publication date, in ix.groups' order
+        self.by_month: dict[str, list[ResultGroup]] = defaultdict(list)
+        for g in self.groups:
+            self.by_month[g.current.published.strftime("%Y-%m")].append(g)
         self._pub_cache: dict[tuple[int, bool, bool], dict] = {}
         self._target_cache: dict[str, dict] = {}
         self._core_cache: dict[int, tuple[dict, list[dict], str]] = {}
+
+    def forget(self) -> None:
+        """Empty the memo of result and target views."""
+        self._pub_cache.clear()
+        self._core_cache.clear()
+        self._target_cache.clear()
 
     def target_pub(self, code: str) -> dict:
         d = self._target_cache.get(code)
@@ -376,48 +386,54 @@ def _plan_deadline(ds: model.Dataset, year: int) -> date | None:
 # --------------------------------------------------------------------------- tasks and results
 
 
-def task_pages(ix: Index, draws: dict[str, dict], only: Delta | None = None) -> list[Page]:
-    """Task pages; *draws* maps task id → the public draw view from the ledger (may be empty).
-    With *only*, the page of each task it does not name is left out (the listing is always made)."""
-    pages: list[Page] = []
+def task_page(ix: Index, draws: dict[str, dict], task: model.Task) -> Page:
+    """``tasks/<id>/``: the task, its draw (from the ledger view *draws*, if any) and its results' summary."""
+    pub = privacy.public_task(ix.ds, task, ix.item_names)
+    groups = ix.by_task.get(task.id, [])
+    draw = draws.get(task.id)
+    codes = Counter(c for g in groups for c in g.current.codes)
+    summary = {
+        "results": len(groups),
+        "targets": len({g.target for g in groups}),
+        "corrected": sum(1 for g in groups if g.corrected),
+        "codes": [{"label": c.label, "count": n} for c, n in codes.most_common()],
+        "last_published": iso(max((g.current.published for g in groups), default=None)),
+    }
+    return Page(
+        path=f"tasks/{task.id}/index.html",
+        template="task.html",
+        ctx={"task": pub, "summary": summary, "status": _task_status(task, draw, groups), "draw": draw,
+             "plan_url": f"plans/{task.year}/",
+             "results_url": f"results/tasks/{task.id}/"},
+        title=task.name,
+        section="tasks",
+        search=True,
+        lastmod=summary["last_published"] or pub["draw_date"],
+        filters={"类别": "抽查任务", "年度": str(task.year), "部门": pub["departments"]},
+    )
+
+
+def task_index_page(ix: Index, draws: dict[str, dict]) -> Page:
+    """``tasks/``: every task by year, newest draw first, with its status."""
     rows = []
     for task in ix.ds.tasks():
         pub = privacy.public_task(ix.ds, task, ix.item_names)
         groups = ix.by_task.get(task.id, [])
-        draw = draws.get(task.id)
-        status = _task_status(task, draw, groups)
-        rows.append({**pub, "status": status, "results": len(groups)})
-        if only is not None and task.id not in only.tasks:
-            continue
-        codes = Counter(c for g in groups for c in g.current.codes)
-        summary = {
-            "results": len(groups),
-            "targets": len({g.target for g in groups}),
-            "corrected": sum(1 for g in groups if g.corrected),
-            "codes": [{"label": c.label, "count": n} for c, n in codes.most_common()],
-            "last_published": iso(max((g.current.published for g in groups), default=None)),
-        }
-        pages.append(
-            Page(
-                path=f"tasks/{task.id}/index.html",
-                template="task.html",
-                ctx={"task": pub, "summary": summary, "status": status, "draw": draw,
-                     "plan_url": f"plans/{task.year}/",
-                     "results_url": f"results/tasks/{task.id}/"},
-                title=task.name,
-                section="tasks",
-                search=True,
-                lastmod=summary["last_published"] or pub["draw_date"],
-                filters={"类别": "抽查任务", "年度": str(task.year), "部门": pub["departments"]},
-            )
-        )
+        rows.append({**pub, "status": _task_status(task, draws.get(task.id), groups), "results": len(groups)})
     rows.sort(key=lambda r: (r["draw_date"], r["id"]), reverse=True)
     by_year: dict[int, list] = defaultdict(list)
     for r in rows:
         by_year[r["year"]].append(r)
-    pages.append(Page(path="tasks/index.html", template="tasks.html",
-                      ctx={"years": [{"year": y, "tasks": ts} for y, ts in sorted(by_year.items(), reverse=True)]},
-                      title="抽查任务", section="tasks"))
+    return Page(path="tasks/index.html", template="tasks.html",
+                ctx={"years": [{"year": y, "tasks": ts} for y, ts in sorted(by_year.items(), reverse=True)]},
+                title="抽查任务", section="tasks")
+
+
+def task_pages(ix: Index, draws: dict[str, dict], only: Delta | None = None) -> list[Page]:
+    """Task pages and their listing; *draws* maps task id → the public draw view from the ledger (may be
+    empty). With *only*, the page of each task it does not name is left out (the listing is always made)."""
+    pages = [task_page(ix, draws, t) for t in ix.ds.tasks() if only is None or t.id in only.tasks]
+    pages.append(task_index_page(ix, draws))
     return pages
 
 
@@ -429,101 +445,153 @@ def _task_status(task: model.Task, draw: dict | None, groups: list[ResultGroup])
     return "计划中"
 
 
+def result_task_pages(ix: Index, task_id: str) -> list[Page]:
+    """``results/tasks/<id>/[<n>/]``: a task's results by target, 500 a page."""
+    if not ix.by_task.get(task_id):
+        return []
+    pages: list[Page] = []
+    task = ix.task_pub(task_id)
+    rows = sorted(ix.by_task[task_id], key=lambda g: (g.target, g.department))
+    chunks = _paginate(rows, RESULTS_PER_PAGE)
+    base = f"results/tasks/{task_id}/"
+    year = str(task.get("year") or "")
+    for n, chunk in enumerate(chunks, 1):
+        pages.append(
+            Page(
+                path=_page_path(base, n),
+                template="results_task.html",
+                ctx={"task": task, "rows": [ix.group_pub(g, with_task=False) for g in chunk],
+                     "pager": _pager(base, n, len(chunks)), "count": len(rows)},
+                title=f"{task['name']} 检查结果" + (f"（第{n}页）" if n > 1 else ""),
+                section="results",
+                lastmod=iso(max(g.current.published for g in chunk)) if chunk else "",
+                filters={"类别": "检查结果", "年度": year},
+            )
+        )
+    return pages
+
+
+def result_month_pages(ix: Index, month: str) -> list[Page]:
+    """``results/<YYYY-MM>/[<n>/]``: the results whose current version was published that month."""
+    groups = ix.by_month.get(month)
+    if not groups:
+        return []
+    pages: list[Page] = []
+    chunks = _paginate(groups, RESULTS_PER_PAGE)
+    base = f"results/{month}/"
+    for n, chunk in enumerate(chunks, 1):
+        pages.append(
+            Page(
+                path=_page_path(base, n),
+                template="results_month.html",
+                ctx={"month": month, "rows": [ix.group_pub(g) for g in chunk],
+                     "pager": _pager(base, n, len(chunks)), "count": len(groups)},
+                title=f"{month} 检查结果公示" + (f"（第{n}页）" if n > 1 else ""),
+                section="results",
+                lastmod=iso(max(g.current.published for g in chunk)),
+            )
+        )
+    return pages
+
+
+def result_index_page(ix: Index) -> Page:
+    """``results/``: the months and tasks with results, the latest results and the latest corrections."""
+    months = [{"month": month, "url": f"results/{month}/", "count": len(groups),
+               "corrections": sum(1 for g in groups if g.corrected)}
+              for month, groups in sorted(ix.by_month.items(), reverse=True)]
+    # newest first (a stable sort of ix.groups' order); only the first 100 are shown
+    corrected = sorted((g for g in ix.groups if g.corrected), key=lambda g: g.current.published, reverse=True)
+    return Page(
+        path="results/index.html",
+        template="results.html",
+        ctx={"months": months,
+             "tasks": [ix.task_pub(t) | {"count": len(gs)} for t, gs in sorted(ix.by_task.items(), reverse=True)],
+             "latest": [ix.group_pub(g) for g in ix.groups[:50]],
+             "corrections": [ix.group_pub(g) for g in corrected[:100]], "corrections_total": len(corrected)},
+        title="检查结果公示",
+        section="results",
+    )
+
+
 def result_pages(ix: Index, only: Delta | None = None) -> list[Page]:
     """The result listings per task and per month, and their index. With *only*, the listings of
     the tasks and months it does not name are left out (the index is always made)."""
     pages: list[Page] = []
-    # per task
-    for task_id, groups in sorted(ix.by_task.items()):
-        if only is not None and task_id not in only.tasks:
-            continue
-        task = ix.task_pub(task_id)
-        rows = sorted(groups, key=lambda g: (g.target, g.department))
-        chunks = _paginate(rows, RESULTS_PER_PAGE)
-        base = f"results/tasks/{task_id}/"
-        year = str(task.get("year") or "")
-        for n, chunk in enumerate(chunks, 1):
-            pages.append(
-                Page(
-                    path=_page_path(base, n),
-                    template="results_task.html",
-                    ctx={"task": task, "rows": [ix.group_pub(g, with_task=False) for g in chunk],
-                         "pager": _pager(base, n, len(chunks)), "count": len(rows)},
-                    title=f"{task['name']} 检查结果" + (f"（第{n}页）" if n > 1 else ""),
-                    section="results",
-                    lastmod=iso(max(g.current.published for g in chunk)) if chunk else "",
-                    filters={"类别": "检查结果", "年度": year},
-                )
-            )
-    # by date: one listing per month of the current version's publication date
-    by_month: dict[str, list[ResultGroup]] = defaultdict(list)
-    for g in ix.groups:
-        by_month[g.current.published.strftime("%Y-%m")].append(g)
-    months = []
-    for month in sorted(by_month, reverse=True):
-        groups = by_month[month]
-        chunks = _paginate(groups, RESULTS_PER_PAGE)
-        base = f"results/{month}/"
-        months.append({"month": month, "url": base, "count": len(groups),
-                       "corrections": sum(1 for g in groups if g.corrected)})
-        if only is not None and month not in only.months:
-            continue
-        for n, chunk in enumerate(chunks, 1):
-            pages.append(
-                Page(
-                    path=_page_path(base, n),
-                    template="results_month.html",
-                    ctx={"month": month, "rows": [ix.group_pub(g) for g in chunk],
-                         "pager": _pager(base, n, len(chunks)), "count": len(groups)},
-                    title=f"{month} 检查结果公示" + (f"（第{n}页）" if n > 1 else ""),
-                    section="results",
-                    lastmod=iso(max(g.current.published for g in chunk)),
-                )
-            )
-    # newest first (a stable sort of ix.groups' order); only the first 100 are shown
-    corrected = sorted((g for g in ix.groups if g.corrected), key=lambda g: g.current.published, reverse=True)
-    corrections = [ix.group_pub(g) for g in corrected[:100]]
-    pages.append(
-        Page(
-            path="results/index.html",
-            template="results.html",
-            ctx={"months": months,
-                 "tasks": [ix.task_pub(t) | {"count": len(gs)} for t, gs in sorted(ix.by_task.items(), reverse=True)],
-                 "latest": [ix.group_pub(g) for g in ix.groups[:50]],
-                 "corrections": corrections, "corrections_total": len(corrected)},
-            title="检查结果公示",
-            section="results",
-        )
-    )
+    for task_id in sorted(ix.by_task):
+        if only is None or task_id in only.tasks:
+            pages += result_task_pages(ix, task_id)
+    for month in sorted(ix.by_month, reverse=True):
+        if only is None or month in only.months:
+            pages += result_month_pages(ix, month)
+    pages.append(result_index_page(ix))
     return pages
 
 
-def enterprise_pages(ix: Index, draws_by_target: dict[str, list[dict]], only: Delta | None = None) -> list[Page]:
-    """One page per inspected or selected target, with its whole history (with *only*: of the
-    targets it names)."""
-    pages: list[Page] = []
+def enterprise_codes(ix: Index, draws_by_target: dict[str, list[dict]], only: Delta | None = None) -> list[str]:
+    """The targets with a page (inspected or selected), in code order; with *only*: those it names."""
     codes = set(ix.by_target) | set(draws_by_target)
     if only is not None:
         codes = {c for c in codes if privacy.target_slug(c) in only.targets}
-    for code in sorted(codes):
-        target = ix.target_pub(code)
-        groups = sorted(ix.by_target.get(code, []), key=lambda g: (g.current.inspection_end, g.task), reverse=True)
-        rows = [ix.group_pub(g, with_target=False) for g in groups]
-        years = sorted({str(ix.tasks[g.task].year) for g in groups if g.task in ix.tasks}, reverse=True)
-        pages.append(
-            Page(
-                path=f"enterprises/{privacy.target_slug(code)}/index.html",
-                template="enterprise.html",
-                ctx={"target": target, "results": rows, "draws": draws_by_target.get(code, [])},
-                title=target["name"],
-                section="enterprises",
-                search=True,
-                lastmod=iso(max((g.current.published for g in groups), default=None)),
-                filters={"类别": "检查对象", "年度": years,
-                         "检查结果": sorted({c for r in rows for c in r["current"]["codes"]})},
-            )
-        )
-    return pages
+    return sorted(codes)
+
+
+def enterprise_page(ix: Index, draws_by_target: dict[str, list[dict]], code: str) -> Page:
+    """``enterprises/<code>/``: one inspected or selected target with its whole history."""
+    target = ix.target_pub(code)
+    groups = sorted(ix.by_target.get(code, []), key=lambda g: (g.current.inspection_end, g.task), reverse=True)
+    rows = [ix.group_pub(g, with_target=False) for g in groups]
+    years = sorted({str(ix.tasks[g.task].year) for g in groups if g.task in ix.tasks}, reverse=True)
+    return Page(
+        path=f"enterprises/{privacy.target_slug(code)}/index.html",
+        template="enterprise.html",
+        ctx={"target": target, "results": rows, "draws": draws_by_target.get(code, [])},
+        title=target["name"],
+        section="enterprises",
+        search=True,
+        lastmod=iso(max((g.current.published for g in groups), default=None)),
+        filters={"类别": "检查对象", "年度": years,
+                 "检查结果": sorted({c for r in rows for c in r["current"]["codes"]})},
+    )
+
+
+def enterprise_pages(ix: Index, draws_by_target: dict[str, list[dict]], only: Delta | None = None) -> list[Page]:
+    """One page per inspected or selected target (with *only*: of the targets it names)."""
+    return [enterprise_page(ix, draws_by_target, c) for c in enterprise_codes(ix, draws_by_target, only)]
+
+
+def record_families(ix: Index, draws_by_target: dict[str, list[dict]], only: Delta | None = None) -> list[tuple[str, str]]:
+    """The record-page families of the site (with *only*: those it names), as ``(kind, key)``:
+    ``("task", id)``, ``("rtask", id)``, ``("month", "YYYY-MM")``, ``("target", code)``. Their pages are
+    made by :class:`FamilyPages`, family by family, in whichever process renders them."""
+    fams = [("task", t.id) for t in ix.ds.tasks() if only is None or t.id in only.tasks]
+    fams += [("rtask", t) for t in sorted(ix.by_task) if only is None or t in only.tasks]
+    fams += [("month", m) for m in sorted(ix.by_month, reverse=True) if only is None or m in only.months]
+    fams += [("target", c) for c in enterprise_codes(ix, draws_by_target, only)]
+    return fams
+
+
+class FamilyPages:
+    """``pages(family)``: the pages of one record-page family (see :func:`record_families`)."""
+
+    def __init__(self, ix: Index, draws: dict[str, dict], draws_by_target: dict[str, list[dict]]) -> None:
+        self.ix, self.draws, self.draws_by_target = ix, draws, draws_by_target
+
+    def __call__(self, family: tuple[str, str]) -> list[Page]:
+        kind, key = family
+        ix = self.ix
+        if kind == "target":
+            return [enterprise_page(ix, self.draws_by_target, key)]
+        if kind == "rtask":
+            return result_task_pages(ix, key)
+        if kind == "month":
+            return result_month_pages(ix, key)
+        if kind == "task":
+            return [task_page(ix, self.draws, ix.tasks[key])]
+        raise ValueError(f"expected a record-page family kind, got {kind!r}")
+
+    def forget(self) -> None:
+        """Drop the memoised result views (a worker renders each family once: they would only pile up)."""
+        self.ix.forget()
 
 
 def enterprise_lookup_rows(ix: Index, draws_by_target: dict[str, list[dict]]) -> list[tuple[str, str, str]]:
