@@ -22,9 +22,16 @@ incremental build (it covers the whole site: minutes at province scale); the exa
 lookup (``lookup/``) is regenerated like any other file, so it is always current. ``--full``
 re-indexes.
 
+**Delta** (an incremental build after rows were only appended to ``results/<year>.csv``): only the
+record pages of the enterprises, tasks and months those rows touch are made, with every site-wide page
+and file; the previous build's other pages keep their manifest and sitemap rows (:class:`.views.Delta`,
+:func:`scan_data`, :func:`changed_results`). **Unchanged** (nothing changed since the last build, and its
+files are all in place): nothing is done.
+
 Beside the output, never inside the published tree: ``<output>.cache/manifest.json`` (path →
 input hash, size, mtime), ``state.json`` (what the last build was made from: the source of
-every module it ran, theme, content, settings, search), ``data/`` (parsed data files, :mod:`sunshine.data_cache`) and, only
+every module it ran, theme, content, settings, search, library versions, each data file's size and
+SHA-256; and its record pages, path → lastmod), ``data/`` (parsed data files, :mod:`sunshine.data_cache`) and, only
 while publishing, ``journal.json`` and ``stage-XXXX/``.
 """
 
