@@ -33,11 +33,14 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import io
+import itertools
 import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import yaml
@@ -134,7 +137,7 @@ def validate_directory(path: str | os.PathLike[str], *, cache: "DataCache | None
         ov = load_calendar_overrides(os.path.join(root, OVERRIDES_FILE), OVERRIDES_FILE, problems)
         calendar = Calendar(ov) if ov is not None else None
 
-    where: dict[int, tuple[str, str]] = {}
+    where: dict[int, tuple[str, str]] = _Where()
     jur = _load_jurisdiction(root, problems, where)
     items = _load_items(root, problems, where)
     targets = _through_cache(cache, root, TARGETS_FILE, "targets",
@@ -163,57 +166,308 @@ def validate_directory(path: str | os.PathLike[str], *, cache: "DataCache | None
 # --------------------------------------------------------------------------- parsed-file cache
 
 
+class _Where(dict):
+    """``id(record) -> (file, location)`` for the rules' messages (a dict).
+
+    Locations of records that came from the data cache are added by ``defer``-red fills, run on the
+    first lookup that could need them: most loads never look one up (the rules ask only about records
+    they report), and a province's results have ~600,000 located records. The fills keep their records
+    alive, so their ids stay theirs; ``validate_directory`` builds this, the rules only call ``get``.
+    """
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: list[Callable[[], Iterable[tuple[int, tuple[str, str]]]]] = []
+
+    def defer(self, fill: Callable[[], Iterable[tuple[int, tuple[str, str]]]]) -> None:
+        self._pending.append(fill)
+
+    def _fill(self) -> bool:
+        if not self._pending:
+            return False
+        while self._pending:
+            dict.update(self, self._pending.pop(0)())
+        return True
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        v = dict.get(self, key, _MISS)
+        if v is _MISS:
+            return dict.get(self, key, default) if self._fill() else default
+        return v
+
+    def __missing__(self, key: Any) -> Any:
+        if self._fill():
+            return self[key]
+        raise KeyError(key)
+
+    def __contains__(self, key: Any) -> bool:
+        return dict.__contains__(self, key) or (self._fill() and dict.__contains__(self, key))
+
+    def __bool__(self) -> bool:
+        return bool(self._pending) or dict.__len__(self) > 0
+
+    def __len__(self) -> int:
+        self._fill()
+        return dict.__len__(self)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._fill()
+        return dict.__iter__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._fill()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        self._fill()
+        return dict.__repr__(self)
+
+    def keys(self):  # type: ignore[override]
+        self._fill()
+        return dict.keys(self)
+
+    def values(self):  # type: ignore[override]
+        self._fill()
+        return dict.values(self)
+
+    def items(self):  # type: ignore[override]
+        self._fill()
+        return dict.items(self)
+
+    def copy(self) -> dict:  # type: ignore[override]
+        self._fill()
+        return dict(dict.items(self))
+
+    def pop(self, *args: Any) -> Any:
+        self._fill()
+        return dict.pop(self, *args)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self._fill()
+        return dict.setdefault(self, key, default)
+
+
+_CACHED_CLASSES = {"targets": model.Target, "inspectors": model.Inspector, "results": model.Result}
+
+
 def _through_cache(cache: "DataCache | None", root: str, rel: str, kind: str,
                    parse: Callable[[list[Problem], dict], Any], problems: list[Problem], where: dict) -> Any:
-    """``parse(problems, where)`` for the file *rel*, or its records and problems from *cache* when the
-    file's SHA-256 (and the parser's code) are unchanged. ``where`` entries are kept by position."""
+    """``parse(problems, where)`` for the file *rel*, or its records, problems and locations from
+    *cache* when the file's SHA-256 (and the parser's code) are unchanged.
+
+    A *parse* with a ``resume`` method (results files) can also continue from a cached entry whose
+    file is a prefix of this one (rows appended): the records, problems and locations are exactly a
+    full parse's. The cyclic GC is paused meanwhile: records hold no cycles, and its full passes over
+    a million fresh objects would cost more than decoding them.
+    """
     if cache is None:
         return parse(problems, where)
-    from .data_cache import decode_records, encode_records, file_digest
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _cached_parse(cache, root, rel, kind, parse, problems, where)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _cached_parse(cache: "DataCache", root: str, rel: str, kind: str,
+                  parse: Callable[[list[Problem], dict], Any], problems: list[Problem], where: dict) -> Any:
+    from .data_cache import MAX_SEGMENTS, file_digests
 
     path = os.path.join(root, rel)
     try:
         before = os.stat(path)
-        digest = file_digest(path)
     except OSError:
+        cache.misses.append(rel)
         return parse(problems, where)  # missing or unreadable: the parser reports it
-    hit = cache.get(kind, rel, digest)
-    if hit is not None:
-        cls, encoded, found, locs = hit
+    entry = cache.lookup(kind, rel)
+    resume = getattr(parse, "resume", None)
+    cut = None
+    if entry is not None and resume is not None and entry.code == cache.code and 0 < entry.size < before.st_size:
+        cut = entry.size
+    try:
+        digest, size, prefix, last = file_digests(path, cut)
+    except OSError:
+        cache.misses.append(rel)
+        return parse(problems, where)
+
+    def unchanged() -> bool:
         try:
-            if cls is None:  # stored as they are (plans: a few thousand nested records)
-                records = encoded
-            else:
-                records = None if encoded is None else decode_records(cls, encoded)
-                if kind in ("targets", "inspectors") and records is not None:
-                    records = tuple(records)
-            located = [(_walk(records, path), loc) for path, loc in locs]
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-            cache.warn(f"data cache entry for {rel}: unusable ({exc}); parsing it again")
-            return _through_cache(None, root, rel, kind, parse, problems, where)
-        problems.extend(found)
-        for obj, loc in located:
-            where[id(obj)] = loc
-        return records
-    found: list[Problem] = []
+            after = os.stat(path)
+        except OSError:
+            return False
+        return size == before.st_size and \
+            (before.st_size, before.st_mtime_ns, before.st_ino) == (after.st_size, after.st_mtime_ns, after.st_ino)
+
+    if entry is not None and entry.key == cache.key(kind, rel, digest, size):
+        segments = entry.segments(cache.warn, rel)
+        got = None if segments is None else _from_segments(cache, rel, kind, segments)
+        if got is not None:
+            records, found, locs = got
+            problems.extend(found)
+            _defer_where(where, rel, records, locs)
+            cache.hits.append(rel)
+            return records
+    elif entry is not None and prefix is not None and prefix == entry.file and last == b"\n":
+        segments = entry.segments(cache.warn, rel)
+        got = None if segments is None else _from_segments(cache, rel, kind, segments)
+        state = None if got is None else segments[-1].get("state")
+        if got is not None and state is not None and got[2][0] == "lines":
+            old, found, locs = got
+            tail: list[Problem] = []
+            grown = resume(cut, state, old, locs, tail)
+            if grown is not None:  # else the new bytes cannot be read on their own: a full parse below
+                records, all_locs, new_locs, new_state, appended_only = grown
+                problems.extend(found)
+                problems.extend(tail)
+                _defer_where(where, rel, records, all_locs)
+                cache.extended.append(rel)
+                if unchanged():
+                    if appended_only and len(segments) < MAX_SEGMENTS:
+                        cache.extend(entry, kind, rel, digest, size,
+                                     _segment(kind, records[len(old):], tail, new_locs, new_state))
+                    else:
+                        cache.put(kind, rel, digest, size, [_segment(kind, records, found + tail, all_locs, new_state)])
+                return records
+    cache.misses.append(rel)
+    found = []
     mine: dict = {}
     records = parse(found, mine)
     problems.extend(found)
     where.update(mine)
-    try:
-        after = os.stat(path)
-    except OSError:
-        return records
-    if (before.st_size, before.st_mtime_ns, before.st_ino) == (after.st_size, after.st_mtime_ns, after.st_ino):
-        locs: list[tuple[tuple, Any]] = []
-        for i, rec in enumerate(records or ()):
-            _locate(rec, (i,), mine, locs)
-        if kind == "plans":
-            cache.put(kind, rel, digest, (None, records, found, locs))
-        else:
-            cls = {"targets": model.Target, "inspectors": model.Inspector}.get(kind, model.Result)
-            cache.put(kind, rel, digest, (cls, None if records is None else encode_records(cls, records), found, locs))
+    if unchanged():
+        locs = getattr(parse, "locations", None) or _locations(kind, rel, records, mine)
+        cache.put(kind, rel, digest, size, [_segment(kind, records, found, locs, getattr(parse, "state", None))])
     return records
+
+
+def _segment(kind: str, records: Any, problems: list[Problem], locs: tuple, state: Any) -> dict:
+    """One cache segment (see :mod:`sunshine.data_cache`) for *records* of *kind*."""
+    from .data_cache import encode_ints, encode_records
+
+    if records is None:
+        encoded = None
+    elif kind in _CACHED_CLASSES:
+        encoded = encode_records(_CACHED_CLASSES[kind], records)
+    else:  # plans: a few thousand nested records, stored as they are
+        encoded = ("objects", list(records))
+    if locs[0] == "lines":
+        locs = ("lines", encode_ints(locs[1]), None if locs[2] is None else encode_ints(locs[2]))
+    return {"records": encoded, "problems": list(problems), "where": locs, "state": state}
+
+
+def _from_segments(cache: "DataCache", rel: str, kind: str, segments: list) -> tuple[Any, list[Problem], tuple] | None:
+    """``(records, problems, locations)`` from an entry's segments, or None after a warning."""
+    from .data_cache import decode_ints, decode_records
+
+    try:
+        records: Any = []
+        found: list[Problem] = []
+        rlines: list[int] = []
+        ilines: list[int] | None = None
+        locs: tuple = ("none",)
+        for n, seg in enumerate(segments):
+            encoded = seg["records"]
+            if encoded is None:
+                if len(segments) != 1:
+                    raise ValueError("expected records in every segment")
+                recs = None
+            elif encoded[0] == "objects":
+                recs = encoded[1]
+            else:
+                recs = decode_records(_CACHED_CLASSES[kind], encoded)
+            found.extend(seg["problems"])
+            w = seg["where"]
+            if w[0] == "lines":
+                rl = decode_ints(w[1])
+                il = None if w[2] is None else decode_ints(w[2])
+                if len(rl) != len(recs or ()):
+                    raise ValueError(f"expected {len(recs or ())} record lines, got {len(rl)}")
+                if il is not None and len(il) != sum(map(len, map(attrgetter("items"), recs or ()))):
+                    raise ValueError("expected one line per item")
+                rlines.extend(rl)
+                if il is not None:
+                    ilines = [] if ilines is None else ilines
+                    ilines.extend(il)
+                locs = ("lines", rlines, ilines)
+            elif w[0] == "paths":
+                if len(segments) != 1:
+                    raise ValueError("expected one segment with located paths")
+                locs = ("objects", [(_walk(recs, p), loc) for p, loc in w[1]])
+            elif w[0] != "none" or n:
+                raise ValueError(f"expected locations, got {w[0]!r}")
+            if recs is None:
+                records = None
+            else:
+                records.extend(recs)
+        if records is not None and kind in ("targets", "inspectors"):
+            records = tuple(records)
+        return records, found, locs
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        cache.warn(f"data cache entry for {rel}: unusable ({type(exc).__name__}: {exc}); parsing it again")
+        return None
+
+
+def _defer_where(where: dict, rel: str, records: Any, locs: tuple) -> None:
+    """Add the locations *locs* of *records* to *where* (deferred when it can)."""
+    if locs[0] == "none" or not records:
+        return
+    if locs[0] == "objects":
+        located = locs[1]
+
+        def fill() -> Iterable[tuple[int, tuple[str, str]]]:
+            return [(id(obj), loc) for obj, loc in located]
+    else:
+        _, rlines, ilines = locs
+
+        def fill() -> Iterable[tuple[int, tuple[str, str]]]:
+            out = [(id(r), (rel, f"line {n}")) for r, n in zip(records, rlines) if n]
+            if ilines is not None:
+                items = itertools.chain.from_iterable(map(attrgetter("items"), records))
+                out += [(id(it), (rel, f"line {n}")) for it, n in zip(items, ilines) if n]
+            return out
+
+    defer = getattr(where, "defer", None)
+    if defer is None:
+        where.update(fill())
+    else:
+        defer(fill)
+
+
+def _line_number(loc: Any, rel: str) -> int:
+    """The line of ``(rel, "line N")``, 0 for no location, -1 for any other location."""
+    if loc is None:
+        return 0
+    if type(loc) is tuple and len(loc) == 2 and loc[0] == rel and type(loc[1]) is str and loc[1].startswith("line "):
+        digits = loc[1][5:]
+        if digits.isascii() and digits.isdigit() and digits[0] != "0":
+            return int(digits)
+    return -1
+
+
+def _locations(kind: str, rel: str, records: Any, mine: dict) -> tuple:
+    """How a segment stores the locations *mine* gave *records*: ``("none",)``, ``("lines", record
+    lines, item lines)`` when every location is ``(rel, "line N")``, else ``("paths", …)``."""
+    if not mine or not records:
+        return ("none",)
+    if kind != "plans":
+        rlines = [_line_number(mine.get(id(r)), rel) for r in records]
+        ilines = None
+        if kind == "results":
+            ilines = [_line_number(mine.get(id(it)), rel) for r in records for it in r.items]
+        if min(rlines, default=0) >= 0 and min(ilines or (0,)) >= 0:
+            return ("lines", rlines, ilines)
+    locs: list[tuple[tuple, Any]] = []
+    for i, rec in enumerate(records):
+        _locate(rec, (i,), mine, locs)
+    return ("paths", locs)
 
 
 # Nested records that loading locates for messages (``where``): results' items, plans' versions and tasks.
@@ -1094,9 +1348,24 @@ class _CsvRows:
         self.problems = problems
         self.table = _Table(rel, problems)
         self.failed = False
+        self.clean = False  # the last row ended the file: no csv error pending at the end
+        self.end_line = 0  # physical lines read when the iteration ended
         self._file: Any = None
         self._reader: Any = None
         self._width = 0
+        self._offset = 0
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    def resume(self, text: str, width: int, lines_before: int) -> None:
+        """Read *text*, the rest of a file after *lines_before* physical lines whose header had
+        *width* columns, as iteration would read it after those lines (``open()`` is not called)."""
+        self._file = io.StringIO(text, newline="")
+        self._reader = csv.reader(self._file, strict=True)
+        self._width = width
+        self._offset = lines_before
 
     def open(self) -> dict[str, int] | None:
         """Read and check the header: the column map (first occurrence of each name), or None."""
@@ -1154,20 +1423,25 @@ class _CsvRows:
     def __iter__(self) -> Iterator[tuple[list[str], int]]:
         if self._file is None:
             return
-        reader, table, width = self._reader, self.table, self._width
-        prev_end = reader.line_num
+        reader, table, width, offset = self._reader, self.table, self._width, self._offset
+        prev_end = reader.line_num + offset
+        error_last = False
         try:
             while True:
                 try:
                     row = next(reader)
                 except StopIteration:
+                    self.clean = not error_last
+                    self.end_line = prev_end
                     break
                 except csv.Error as exc:
                     table.error(prev_end + 1, "", f"malformed CSV: {exc}")
-                    prev_end = reader.line_num
+                    prev_end = reader.line_num + offset
+                    error_last = True
                     continue
                 line = prev_end + 1
-                prev_end = reader.line_num
+                prev_end = reader.line_num + offset
+                error_last = False
                 if len(row) != width:
                     if not row:  # an empty line
                         continue
@@ -1615,43 +1889,187 @@ _RESULT_SHARED = ("inspection_end", "entered", "published", "approver_role", "co
 def _load_results(root: str, problems: list[Problem], where: dict, cache: "DataCache | None" = None) -> tuple[model.Result, ...]:
     results: list[model.Result] = []
     for _year, path, rel in _year_files(root, RESULTS_DIR, "csv", problems):
-        results.extend(_through_cache(cache, root, rel, "results",
-                                      lambda p, w, path=path, rel=rel: _results_file(path, rel, p, w), problems, where))
+        results.extend(_through_cache(cache, root, rel, "results", _ResultsFile(path, rel), problems, where))
     return tuple(results)
 
 
 def _results_file(path: str, rel: str, problems: list[Problem], where: dict) -> list[model.Result]:
-    table = _Table(rel, problems)
-    parsers: dict[str, Callable[[str], Any]] = {
-        "task": _CellCache(_cell_task_id),
-        "target": _cell_target_code,
-        "department": _CellCache(_cell_slug),
-        "item": _CellCache(_cell_item_id),
-        "codes": _CellCache(_cell_list(_enum(ResultCode))),
-        "sub_codes": _CellCache(_cell_list(_enum(PendingSubCode))),
-        "note": lambda s: s,
-        "inspection_end": _CellCache(_date_str),
-        "entered": _CellCache(_date_str),
-        "published": _CellCache(_date_str),
-        "approver_role": _CellCache(_enum(ApproverRole)),
-        "version": _cell_int(1),
-        "correction_reason": lambda s: s,
-    }
-    defaults: dict[str, Any] = {"sub_codes": (), "note": "", "correction_reason": ""}
-    cols: dict[str, int] = {}
-    # (task, target, department, version) -> [shared values, first line, item rows, item lines]
-    groups: dict[tuple, list] = {}
+    return _ResultsFile(path, rel)(problems, where)
 
-    def handle(row: list[str], line: int) -> None:
-        vals = _convert_row(row, line, cols, parsers, defaults, table)
+
+_RESULT_KEY = attrgetter("task", "target", "department", "version")
+
+
+class _ResultsFile:
+    """One ``results/<year>.csv``: ``parser(problems, where)`` parses it all; ``parser.resume(…)``
+    parses only rows appended after a prefix whose records a data cache kept, continuing that parse.
+
+    Rows are grouped by (task, target, department, version) into results, in order of first
+    appearance; a group's later rows must repeat its shared cells and add new items. The state a
+    resumed parse needs is the header's column map and width, the physical line count (kept in the
+    cache's ``state``) and the groups, which the cached results and their lines give back.
+
+    After a parse, ``locations`` is ``("lines", result lines, item lines)`` and ``state`` what a
+    later ``resume`` needs (None when the file did not end cleanly between rows).
+    """
+
+    def __init__(self, path: str, rel: str) -> None:
+        self.path, self.rel = path, rel
+        self.locations: tuple | None = None
+        self.state: dict | None = None
+
+    def _start(self, problems: list[Problem], where: dict) -> None:
+        self.table = _Table(self.rel, problems)
+        self.where = where
+        self.parsers: dict[str, Callable[[str], Any]] = {
+            "task": _CellCache(_cell_task_id),
+            "target": _cell_target_code,
+            "department": _CellCache(_cell_slug),
+            "item": _CellCache(_cell_item_id),
+            "codes": _CellCache(_cell_list(_enum(ResultCode))),
+            "sub_codes": _CellCache(_cell_list(_enum(PendingSubCode))),
+            "note": lambda s: s,
+            "inspection_end": _CellCache(_date_str),
+            "entered": _CellCache(_date_str),
+            "published": _CellCache(_date_str),
+            "approver_role": _CellCache(_enum(ApproverRole)),
+            "version": _cell_int(1),
+            "correction_reason": lambda s: s,
+        }
+        self.defaults: dict[str, Any] = {"sub_codes": (), "note": "", "correction_reason": ""}
+        self.cols: dict[str, int] = {}
+        # key -> [shared values, first line, {item: ItemResult}, {item: line}, index in old or -1, old item count]
+        self.groups: dict[tuple, list] = {}
+        self.old: list[model.Result] = []
+        self.old_keys: dict[tuple, int] | None = None
+
+    def __call__(self, problems: list[Problem], where: dict) -> list[model.Result]:
+        self._start(problems, where)
+        self.locations = ("lines", [], [])
+        self.state = None
+        rows = _CsvRows(self.path, self.rel, _RESULT_REQUIRED, _RESULT_OPTIONAL, problems)
+        cols = rows.open()
+        if cols is None:
+            return []
+        self.cols.update(cols)
+        for row, line in rows:
+            self.handle(row, line)
+        if rows.failed:
+            return []
+        out, rlines, ilines = [], [], []
+        rel = self.rel
+        for (task, target, dept, version), (shared, line, items, lines, _i, _n) in self.groups.items():
+            r = self._result(task, target, dept, version, shared, items)
+            where[id(r)] = (rel, f"line {line}")
+            out.append(r)
+            rlines.append(line)
+            ilines.extend(lines.values())
+        self.locations = ("lines", rlines, ilines)
+        self.state = self._state(rows)
+        return out
+
+    def _state(self, rows: _CsvRows) -> dict | None:
+        return {"cols": dict(self.cols), "width": rows.width, "lines": rows.end_line} if rows.clean else None
+
+    @staticmethod
+    def _result(task: str, target: str, dept: str, version: int, shared: tuple, items: dict) -> model.Result:
+        ie, entered, published, role, reason = shared
+        return model.Result(
+            task=task,
+            target=target,
+            department=dept,
+            items=tuple(items.values()),
+            inspection_end=ie,
+            entered=entered,
+            published=published,
+            approver_role=role,
+            version=version,
+            correction_reason=reason,
+        )
+
+    def resume(self, start: int, state: dict, old: list[model.Result], locations: tuple,
+               problems: list[Problem]) -> tuple | None:
+        """Parse the bytes from *start* on, after a prefix that parsed into *old* (with *locations*)
+        and ended cleanly in *state*: ``(results, locations, locations of the new results, state,
+        only new results)`` exactly as a full parse gives them; None when the new bytes are not
+        UTF-8 text on their own (a full parse reports that)."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(start)
+                raw = f.read()
+            text = raw.decode("utf-8")  # not utf-8-sig: a BOM here is not at the start of the file
+        except (OSError, UnicodeDecodeError):
+            return None
+        _, old_rlines, old_ilines = locations
+        if old_ilines is None or set(state) != {"cols", "width", "lines"}:
+            return None
+        self._start(problems, {})  # the caller locates every result from the line columns
+        self.cols.update(state["cols"])
+        self.old = old
+        self.old_rlines, self.old_ilines = old_rlines, old_ilines
+        rows = _CsvRows(self.path, self.rel, (), (), problems)
+        rows.resume(text, state["width"], state["lines"])
+        for row, line in rows:
+            self.handle(row, line)
+        records = list(old)
+        replaced: dict[int, list] = {}
+        new_rlines: list[int] = []
+        new_ilines: list[int] = []
+        for (task, target, dept, version), g in self.groups.items():
+            shared, line, items, lines, index, count = g
+            if index < 0:
+                records.append(self._result(task, target, dept, version, shared, items))
+                new_rlines.append(line)
+                new_ilines.extend(lines.values())
+            elif len(items) != count:  # rows added items to a result of the prefix
+                records[index] = self._result(task, target, dept, version, shared, items)
+                replaced[index] = list(lines.values())
+        rlines = list(old_rlines) + new_rlines
+        if not replaced:
+            ilines = list(old_ilines) + new_ilines
+        else:
+            ilines = []
+            pos = 0
+            for i in sorted(replaced):
+                ilines.extend(old_ilines[pos : self.offsets[i]])
+                ilines.extend(replaced[i])
+                pos = self.offsets[i + 1]
+            ilines.extend(old_ilines[pos:])
+            ilines.extend(new_ilines)
+        self.locations = ("lines", rlines, ilines)
+        self.state = self._state(rows)
+        return records, self.locations, ("lines", new_rlines, new_ilines), self.state, not replaced
+
+    def _old_group(self, key: tuple) -> list | None:
+        """The group of a result of the cached prefix, as the full parse had it after the prefix."""
+        if self.old_keys is None:
+            self.old_keys = dict(zip(map(_RESULT_KEY, self.old), itertools.count()))
+            self.offsets = [0, *itertools.accumulate(map(len, map(attrgetter("items"), self.old)))]
+        i = self.old_keys.get(key)
+        if i is None:
+            return None
+        r = self.old[i]
+        items = {ir.item: ir for ir in r.items}
+        lines = dict(zip(items, self.old_ilines[self.offsets[i] : self.offsets[i + 1]]))
+        shared = (r.inspection_end, r.entered, r.published, r.approver_role, r.correction_reason)
+        return [shared, self.old_rlines[i], items, lines, i, len(items)]
+
+    def handle(self, row: list[str], line: int) -> None:
+        table = self.table
+        vals = _convert_row(row, line, self.cols, self.parsers, self.defaults, table)
         if vals is None:
             return
         ok = True
         key = (vals["task"], vals["target"], vals["department"], vals["version"])
+        groups = self.groups
         g = groups.get(key)
         shared = tuple(vals[k] for k in _RESULT_SHARED)
+        if g is None and self.old:
+            g = self._old_group(key)
+            if g is not None:
+                groups[key] = g
         if g is None:
-            g = groups[key] = [shared, line, {}, {}]
+            g = groups[key] = [shared, line, {}, {}, -1, 0]
         else:
             for k, a, b in zip(_RESULT_SHARED, g[0], shared):
                 if a != b:
@@ -1669,30 +2087,9 @@ def _results_file(path: str, rel: str, problems: list[Problem], where: dict) -> 
         if not ok:
             return
         ir = model.ItemResult(item, vals["codes"], vals["sub_codes"], vals["note"])
-        where[id(ir)] = (rel, f"line {line}")
+        self.where[id(ir)] = (self.rel, f"line {line}")
         g[2][item] = ir
         g[3][item] = line
-
-    if _read_csv(path, rel, _RESULT_REQUIRED, _RESULT_OPTIONAL, problems, _bind(cols, handle)) is None:
-        return []
-    out = []
-    for (task, target, dept, version), (shared, line, items, _lines) in groups.items():
-        ie, entered, published, role, reason = shared
-        r = model.Result(
-            task=task,
-            target=target,
-            department=dept,
-            items=tuple(items.values()),
-            inspection_end=ie,
-            entered=entered,
-            published=published,
-            approver_role=role,
-            version=version,
-            correction_reason=reason,
-        )
-        where[id(r)] = (rel, f"line {line}")
-        out.append(r)
-    return out
 
 
 def _cell_target_code(s: str) -> str:
