@@ -231,6 +231,11 @@ def test_where_fills_deferred_locations_on_first_need():
     assert w and w.get(1) == ("a", "line 2") and calls == []
     assert w.get(5) == ("b", "line 9") and calls == [1]
     assert w.get(6, "default") == "default" and 5 in w and len(w) == 2 and calls == [1]
+    late = []
+    w.defer(lambda: late.append(1) or [(8, ("d", "line 3"))], late=True)
+    w.defer(lambda: [(7, ("c", "line 5"))])
+    assert w.get(7) == ("c", "line 5") and late == []  # the item fills wait for a lookup nothing else answers
+    assert w.get(8) == ("d", "line 3") and late == [1]
     w2 = loading._Where()
     assert not w2 and w2.get(1) is None
     w2.defer(lambda: [(3, ("c", "line 4"))])

@@ -169,44 +169,53 @@ def validate_directory(path: str | os.PathLike[str], *, cache: "DataCache | None
 class _Where(dict):
     """``id(record) -> (file, location)`` for the rules' messages (a dict).
 
-    Locations of records that came from the data cache are added by ``defer``-red fills, run on the
-    first lookup that could need them: most loads never look one up (the rules ask only about records
-    they report), and a province's results have ~600,000 located records. The fills keep their records
-    alive, so their ids stay theirs; ``validate_directory`` builds this, the rules only call ``get``.
+    Locations of records that came from the data cache are added by ``defer``-red fills, run one at
+    a time on the first lookups that miss: a province's results have ~600,000 located records, and
+    the rules look up each result (for its file) but an item only when they report it, so the item
+    fills (``late``) come after every other. The fills keep their records alive, so their ids stay
+    theirs. ``validate_directory`` builds this; the rules only call ``get``.
     """
 
-    __slots__ = ("_pending",)
+    __slots__ = ("_pending", "_late")
 
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[Callable[[], Iterable[tuple[int, tuple[str, str]]]]] = []
+        self._late: list[Callable[[], Iterable[tuple[int, tuple[str, str]]]]] = []
 
-    def defer(self, fill: Callable[[], Iterable[tuple[int, tuple[str, str]]]]) -> None:
-        self._pending.append(fill)
+    def defer(self, fill: Callable[[], Iterable[tuple[int, tuple[str, str]]]], *, late: bool = False) -> None:
+        (self._late if late else self._pending).append(fill)
+
+    def _fill_next(self) -> bool:
+        queue = self._pending or self._late
+        if not queue:
+            return False
+        dict.update(self, queue.pop(0)())
+        return True
 
     def _fill(self) -> bool:
-        if not self._pending:
-            return False
-        while self._pending:
-            dict.update(self, self._pending.pop(0)())
-        return True
+        filled = False
+        while self._fill_next():
+            filled = True
+        return filled
 
     def get(self, key: Any, default: Any = None) -> Any:
         v = dict.get(self, key, _MISS)
-        if v is _MISS:
-            return dict.get(self, key, default) if self._fill() else default
-        return v
+        while v is _MISS and self._fill_next():
+            v = dict.get(self, key, _MISS)
+        return default if v is _MISS else v
 
     def __missing__(self, key: Any) -> Any:
-        if self._fill():
-            return self[key]
-        raise KeyError(key)
+        v = self.get(key, _MISS)
+        if v is _MISS:
+            raise KeyError(key)
+        return v
 
     def __contains__(self, key: Any) -> bool:
-        return dict.__contains__(self, key) or (self._fill() and dict.__contains__(self, key))
+        return self.get(key, _MISS) is not _MISS
 
     def __bool__(self) -> bool:
-        return bool(self._pending) or dict.__len__(self) > 0
+        return bool(self._pending or self._late) or dict.__len__(self) > 0
 
     def __len__(self) -> int:
         self._fill()
@@ -424,21 +433,24 @@ def _defer_where(where: dict, rel: str, records: Any, locs: tuple) -> None:
 
         def fill() -> Iterable[tuple[int, tuple[str, str]]]:
             return [(id(obj), loc) for obj, loc in located]
+        fills = [(fill, False)]
     else:
         _, rlines, ilines = locs
 
         def fill() -> Iterable[tuple[int, tuple[str, str]]]:
-            out = [(id(r), (rel, f"line {n}")) for r, n in zip(records, rlines) if n]
-            if ilines is not None:
-                items = itertools.chain.from_iterable(map(attrgetter("items"), records))
-                out += [(id(it), (rel, f"line {n}")) for it, n in zip(items, ilines) if n]
-            return out
+            return [(id(r), (rel, f"line {n}")) for r, n in zip(records, rlines) if n]
 
+        def fill_items() -> Iterable[tuple[int, tuple[str, str]]]:
+            items = itertools.chain.from_iterable(map(attrgetter("items"), records))
+            return [(id(it), (rel, f"line {n}")) for it, n in zip(items, ilines) if n]
+
+        fills = [(fill, False)] if ilines is None else [(fill, False), (fill_items, True)]
     defer = getattr(where, "defer", None)
-    if defer is None:
-        where.update(fill())
-    else:
-        defer(fill)
+    for f, late in fills:
+        if defer is None:
+            where.update(f())
+        else:
+            defer(f, late=late)
 
 
 def _line_number(loc: Any, rel: str) -> int:
