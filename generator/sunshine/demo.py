@@ -1103,6 +1103,7 @@ _REASONS = (
 )
 _UNCOOPERATIVE_NOTE = "检查对象拒绝、阻碍检查，已依法处理"
 _UNREACHABLE_NOTE = "经实地核查，通过登记的住所（经营场所）无法联系"
+_CORRECTED_SHARE = 0.015  # of the results get a correction (version 2)
 
 
 def _target_outcome(rng: random.Random, t: model.Target) -> tuple[tuple[ResultCode, ...], tuple[PendingSubCode, ...], str] | None:
@@ -1234,7 +1235,7 @@ def make_results(
         published = wd(r.inspection_end, publish_days + 1 + pick.randrange(8))
         results[i] = replace(r, published=published)
     corrections: list[model.Result] = []
-    for i in sorted(pick.sample(range(n), min(n, max(2, round(n * 0.015))))):
+    for i in sorted(pick.sample(range(n), min(n, max(2, round(n * _CORRECTED_SHARE))))):
         r = results[i]
         fixed = tuple(_corrected(ir) for ir in r.items)
         entered = wd(r.published, 5 + pick.randrange(20))
@@ -1255,23 +1256,126 @@ def make_results(
     return merged
 
 
-def thin_selections(dataset: model.Dataset, selections: Mapping[str, Sequence[str]], results: int) -> dict[str, list[str]]:
-    """Keep the same share of every task's selection so that :func:`make_results` gives about *results*.
+# Joint tasks (several departments, each publishing its own result per target) keep a smaller share of
+# their stand-in selection than single-department ones: share / d**_JOINT_THINNING for d results per
+# selected target on average. Calibrated on issue #5's province shape (1M targets, 2,000 tasks:
+# 200,000 results ≈ 150,000 inspected targets, i.e. most results come from single-department checks).
+_JOINT_THINNING = 3
 
-    A selected target gets one result per task department with an applicable item; the share is
-    estimated with every department of the task that is a subject of one of its items. Each task
-    keeps the first ``ceil(share × len)`` of its selection (at least one when it had any).
+
+def thin_selections(
+    dataset: model.Dataset,
+    selections: Mapping[str, Sequence[str]],
+    results: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    until: date | None = None,
+) -> dict[str, list[str]]:
+    """A seeded subset of every task's selection so that :func:`make_results` gives about *results*.
+
+    For the stand-in selections of ``demo-data --no-ledger --results R``. A selected target gets one
+    result per task department with an item that applies to the target's kind: *d*, averaged over the
+    task's selection, is the task's results per target. A task keeps ``ceil(share × len / d³)`` of its
+    selection (at least one when it had any, at most all of it), so that joint tasks, which make *d*
+    results per inspected target, weigh less than single-department ones and the results spread over
+    many targets (issue #5's shape: 200,000 results ≈ 150,000 inspected targets at a million targets).
+    The kept targets are a random subset (seeded with *seed* and the task id), in their selection
+    order, so every stratum keeps its proportion on average; a subset of a valid selection stays in
+    the task's pool and under the annual cap. *share* is solved so that the expected number of
+    results — counting only those published by *until* (the tasks still under way) and the ~1.5%
+    corrections — is about *results*.
     """
-    subjects = {it.id: set(it.subjects) for v in dataset.items.versions for it in v.items}
     tasks = {t.id: t for t in dataset.tasks()}
-    estimate = 0
+    kinds = {t.code: t.kind for t in dataset.targets} if selections else {}
+    publish_days = dataset.jurisdiction.settings.publish_within_workdays
+    memo: dict[tuple[date, int], bool] = {}
+    # per task: (selection length, results per selected target d, share of them published by *until*)
+    shape: dict[str, tuple[int, float, float]] = {}
     for tid, codes in selections.items():
-        t = tasks[tid]
-        depts = sum(1 for d in t.departments if any(d in subjects.get(i, ()) for i in t.items))
-        estimate += len(codes) * max(1, depts)
-    share = Fraction(min(results, estimate), estimate) if estimate else Fraction(1)
-    return {tid: list(codes[: max(1 if codes else 0, math.ceil(len(codes) * share))]) if results else []
-            for tid, codes in selections.items()}
+        task = tasks.get(tid)
+        if task is None:
+            raise ValueError(f"selections: expected task ids of the plans, got {tid!r}")
+        version = dataset.items.in_force(task.draw_date) or dataset.items.current
+        items = [version.item(i) for i in task.items]
+        per_kind: dict[Any, int] = {}
+        made = 0
+        for code in codes:
+            kind = kinds.get(code)
+            if kind is None:
+                raise ValueError(f"selections[{tid!r}]: expected codes of the target directory, got {code!r}")
+            n = per_kind.get(kind)
+            if n is None:
+                n = per_kind[kind] = sum(
+                    1 for d in task.departments if any(d in it.subjects and kind in it.target_kinds for it in items)
+                )
+            made += n
+        d = made / len(codes) if codes else 0.0
+        shape[tid] = (len(codes), d, _published_share(task, publish_days, until, memo))
+
+    def kept(share: float, n: int, d: float) -> int:
+        if not n:
+            return 0
+        return min(n, max(1, math.ceil(n * share / max(d, 1.0) ** _JOINT_THINNING)))
+
+    def expected(share: float) -> float:
+        return sum(kept(share, n, d) * d * p for n, d, p in shape.values()) * (1 + _CORRECTED_SHARE)
+
+    if not results:
+        counts = {tid: 0 for tid in shape}
+    else:
+        lo, hi = 0.0, 1.0
+        while expected(hi) < results and hi < 2.0**40:  # share / d³ ≥ 1 keeps everything: stop there
+            lo, hi = hi, hi * 2
+        for _ in range(60):  # bisection: expected() is monotonic in the share
+            mid = (lo + hi) / 2
+            if expected(mid) < results:
+                lo = mid
+            else:
+                hi = mid
+        share = hi if abs(expected(hi) - results) <= abs(expected(lo) - results) else lo
+        counts = {tid: kept(share, n, d) for tid, (n, d, _) in shape.items()}
+    out: dict[str, list[str]] = {}
+    for tid, codes in selections.items():
+        k = counts[tid]
+        if k >= len(codes):
+            out[tid] = list(codes)
+            continue
+        rng = random.Random(f"sunshine-demo/{seed}/thin/{tid}")
+        out[tid] = [codes[i] for i in sorted(rng.sample(range(len(codes)), k))]
+    return out
+
+
+def _published_share(task: model.Task, publish_days: int, until: date | None, memo: dict[tuple[date, int], bool]) -> float:
+    """The share of a task's results that :func:`make_results` publishes by *until* (late ones aside).
+
+    There a result's inspection ends on a day of the task's window (uniformly) and is published
+    1 … *publish_days* working days later (uniformly). *memo* keeps (day, n) → published by *until*."""
+    from .errors import CalendarError
+    from .workdays import add_workdays
+
+    if until is None:
+        return 1.0
+
+    def published_by(day: date, n: int) -> bool:
+        got = memo.get((day, n))
+        if got is None:
+            try:
+                got = add_workdays(day, n) <= until
+            except CalendarError:  # past the known calendar: make_results leaves such results out
+                got = False
+            memo[(day, n)] = got
+        return got
+
+    if published_by(task.end, publish_days):
+        return 1.0
+    window = (task.end - task.start).days
+    hits = 0
+    for k in range(window + 1):
+        end = task.start + timedelta(days=k)
+        if end >= until:
+            break
+        hits += sum(1 for n in range(1, publish_days + 1) if published_by(end, n))
+    return hits / ((window + 1) * publish_days)
 
 
 def _corrected(ir: model.ItemResult) -> model.ItemResult:

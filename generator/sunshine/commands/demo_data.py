@@ -55,8 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="R",
-        help="with --no-ledger: keep about R results (the same share of every task's stand-in selection; "
-        "default: all the stand-in selections give)",
+        help="with --no-ledger: keep about R results: a seeded subset of every task's stand-in selection, a smaller "
+        "share for joint tasks (one result per department) so that results spread over many targets "
+        "(default: all the stand-in selections give)",
     )
     p.set_defaults(func=run)
 
@@ -111,11 +112,15 @@ def run(args: argparse.Namespace) -> int:
     ds = loading.load_dataset(args.out)
     sel = demo_ledger.standin_selections(ds, opts.seed, progress=lambda m: print(f"… {m}", file=sys.stderr, flush=True))
     if args.results is not None:
-        sel = demo.thin_selections(ds, sel, args.results)
+        sel = demo.thin_selections(ds, sel, args.results, seed=opts.seed, until=demo_ledger.AS_OF)
     results = demo.make_results(ds, sel, opts.seed, until=demo_ledger.AS_OF)
     files = demo.write_results(args.out, ds, results)
     with open(f"{args.out}/README.md", "a", encoding="utf-8") as f:
         f.write(demo_ledger.STANDIN_NOTE)
+        if args.results is not None:
+            f.write(f"\nThinned with `--results {args.results}` (`sunshine.demo.thin_selections`): a seeded subset of every "
+                    "task's stand-in selection, joint tasks keeping a smaller share, so that the results spread over "
+                    f"many targets: {len(results)} results of {len({r.target for r in results})} targets.\n")
     print(f"wrote {len(results)} results of STAND-IN selections (no ledger) in {', '.join(files)} "
           f"in {time.perf_counter() - started:.1f} s")
     if summary.kept:
