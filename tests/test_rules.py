@@ -220,3 +220,22 @@ def test_plan_coverage_and_joint_metrics_are_checks(ds):
         ("warning", "plans/2025.yaml, versions[1], field 'tasks': expected credit classes used in at least 60% of the "
          "joint tasks of the 2025 plan (忻州 二(七)), got 0 of 1"),
     ]
+
+
+def test_lateness_that_needs_an_unknown_year_is_a_calendar_error(ds):
+    # Deadline 2026-12-29 is computable, but counting how late 2027-03-01 is needs 2027 (unknown to
+    # chinese-calendar 1.11): an error once per year (fail closed), no traceback.
+    t = with_task(ds, "2025-01", end=D("2027-12-31"))
+    r = replace(ds.results[0], inspection_end=D("2026-12-01"), entered=D("2026-12-02"), published=D("2027-03-01"))
+    r2 = replace(r, target="92379902MA3D00107Y")
+    p = rules.check_dataset(replace(t, results=(r, r2)))
+    assert [(x.severity, x.field, x.location) for x in p] == [
+        ("error", "published", "task 2025-01, target 91379902MA3C00100R, department amr, version 1")
+    ]
+    assert p[0].message.startswith("no working-day calendar for the year 2027")
+    # With 2027 described by the overrides (weekends only), both are late publications.
+    cal = Calendar(Overrides(years=frozenset({2027})))
+    assert [x.message for x in rules.check_dataset(replace(t, results=(r,)), calendar=cal)] == [
+        "published late: expected on or before 2026-12-29 (20 working days after inspection_end 2026-12-01, "
+        "淄博 第十七条(四)), got 2027-03-01 (44 working days late)"
+    ]

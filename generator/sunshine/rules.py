@@ -14,9 +14,10 @@ them all with their severity.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import gc
 from datetime import date
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any, Mapping
 
 from . import model
@@ -28,13 +29,36 @@ _RESULTS_HINT = "add the year to calendar-overrides.yaml (docs/data-format.md)"
 
 
 class _LazyCodes:
-    """The set of target codes, built once and only when a rule needs it (a million targets)."""
+    """Membership in the set of target codes, for the codes the rules ask about.
+
+    A million targets: instead of a set of every code, one pass over the targets keeps those that a
+    result or an inspector's conflict names (the codes the rules ask about), built on first use. A
+    code outside those (no rule asks one today) falls back to the full set.
+    """
 
     def __init__(self, ds: model.Dataset):
         self.ds = ds
+        self._asked: set[str] | None = None
+        self._known: set[str] = set()
         self._codes: set[str] | None = None
 
+    def known(self) -> set[str]:
+        """The target codes among those named by results and conflicts."""
+        if self._asked is None:
+            asked = set(map(attrgetter("target"), self.ds.results))
+            for ins in self.ds.inspectors:
+                if ins.conflicts:
+                    asked.update(ins.conflicts)
+            self._known = asked.intersection(map(attrgetter("code"), self.ds.targets))
+            self._asked = asked
+        return self._known
+
     def __contains__(self, code: str) -> bool:
+        known = self.known()
+        if code in known:
+            return True
+        if code in self._asked:  # type: ignore[operator]
+            return False
         if self._codes is None:
             self._codes = {t.code for t in self.ds.targets}
         return code in self._codes
@@ -62,17 +86,28 @@ def check_dataset(
     calendar: Calendar | None = None,
     where: Mapping[int, tuple[str, str]] | None = None,
 ) -> list[Problem]:
-    """Every §2 finding about *ds* (errors and warnings), in file order."""
-    r = _Report(where)
-    cal = calendar if calendar is not None else Calendar()
-    departments = {d.id for d in ds.jurisdiction.departments}
-    r.target_codes = _LazyCodes(ds)
-    _check_jurisdiction(ds, r, departments)
-    _check_items(ds, r, departments)
-    _check_inspectors(ds, r, departments)
-    _check_plans(ds, r, departments)
-    _check_results(ds, r, cal)
-    return r.problems
+    """Every §2 finding about *ds* (errors and warnings), in file order.
+
+    The cyclic GC is paused meanwhile: the rules build columns of a few hundred thousand tuples that
+    hold no cycles and are freed by reference counting when they return, but whose allocation would
+    otherwise start full collections over the million records just loaded.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        r = _Report(where)
+        cal = calendar if calendar is not None else Calendar()
+        departments = {d.id for d in ds.jurisdiction.departments}
+        r.target_codes = _LazyCodes(ds)
+        _check_jurisdiction(ds, r, departments)
+        _check_items(ds, r, departments)
+        _check_inspectors(ds, r, departments)
+        _check_plans(ds, r, departments)
+        _check_results(ds, r, cal)
+        return r.problems
+    finally:
+        if paused:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- jurisdiction
@@ -360,144 +395,328 @@ def _pct(f) -> str:
 
 
 # --------------------------------------------------------------------------- results
+#
+# A province has ~200,000 results (~400,000 item rows) and the rules run on every build, including
+# the incremental rebuild after one new result. So the per-result rules are split in two:
+#
+# * a screen (``_check_results``) that decides, with precomputed per-task lookups and memoised
+#   working-day deadlines, whether a result could produce any finding at all. A result that passes
+#   produces none: no message is formatted for it and only its file is looked up in ``where``;
+# * the rules themselves (``_result_findings``), applied, in file order, to every result the screen
+#   did not pass. The screen is conservative (anything it cannot vouch for goes to the rules), so the
+#   findings, their order and their locations are exactly those of applying the rules to every result.
+#
+# tests/test_rules_equivalence.py compares this with a straightforward transcription of the rules on
+# generated data with every kind of finding injected.
+
+
+class _ResultsContext:
+    """What the per-result rules need: task lookups, the working-day deadline memo, reported years."""
+
+    def __init__(self, ds: model.Dataset, r: _Report, cal: Calendar):
+        self.ds = ds
+        self.r = r
+        self.cal = cal
+        self.settings = ds.jurisdiction.settings
+        self.current: dict[str, model.Task] = {t.id: t for t in ds.tasks()}
+        self.any_version: dict[str, tuple[model.Task, int]] = {}
+        for plan in ds.plans:
+            for pv in plan.versions:
+                for t in pv.tasks:
+                    if t.id not in self.current:
+                        self.any_version[t.id] = (t, pv.version)  # the last version that still had it
+        self.deadlines: dict[tuple[date, int], date | CalendarError] = {}
+        self.calendar_reported: set[int] = set()
+        self._item_maps: dict[int, tuple[model.ItemListVersion, dict[str, model.Item]]] = {}
+
+    def deadline(self, day: date, n: int) -> date | CalendarError:
+        """``n`` working days after ``day`` (memoised), or the CalendarError computing it raised."""
+        key = (day, n)
+        d = self.deadlines.get(key)
+        if d is None:
+            try:
+                d = self.cal.add_workdays(day, n)
+            except CalendarError as exc:
+                d = exc
+            self.deadlines[key] = d
+        return d
+
+    def task_of(self, task_id: str) -> model.Task | None:
+        """The task a result refers to: the current one, else the last version that had it."""
+        task = self.current.get(task_id)
+        if task is None:
+            old = self.any_version.get(task_id)
+            task = None if old is None else old[0]
+        return task
+
+    def item_map(self, version: model.ItemListVersion) -> dict[str, model.Item]:
+        """``version.item`` as a dict (the first item with an id wins, as ``item`` does)."""
+        hit = self._item_maps.get(id(version))
+        if hit is None:
+            m: dict[str, model.Item] = {}
+            for it in version.items:
+                m.setdefault(it.id, it)
+            hit = self._item_maps[id(version)] = (version, m)
+        return hit[1]
 
 
 def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
-    s = ds.jurisdiction.settings
-    current: dict[str, model.Task] = {t.id: t for t in ds.tasks()}
-    any_version: dict[str, tuple[model.Task, int]] = {}
-    for plan in ds.plans:
-        for pv in plan.versions:
-            for t in pv.tasks:
-                if t.id not in current:
-                    any_version[t.id] = (t, pv.version)  # the last version that still had it
-    deadlines: dict[tuple[date, int], date | CalendarError] = {}
-    calendar_reported: set[int] = set()
+    results = ds.results
+    if not results:
+        return
+    c = _ResultsContext(ds, r, cal)
+    s = c.settings
 
-    def deadline(day: date, n: int) -> date | CalendarError:
-        key = (day, n)
-        d = deadlines.get(key)
-        if d is None:
-            try:
-                d = cal.add_workdays(day, n)
-            except CalendarError as exc:
-                d = exc
-            deadlines[key] = d
-        return d
+    # Per task id: (task or None when unknown, ok items by department or None when every result of
+    # the task goes to the rules (a task no longer in the current plan version), the expected
+    # results file, start, plan year). The "ok items" of one of the task's departments: the task's
+    # items whose item and subject rules pass for a result entered by that department.
+    task_info: dict[str, tuple[Any, ...]] = {}
 
-    groups: dict[tuple[str, str, str], list[model.Result]] = defaultdict(list)
-    checks: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for res in ds.results:
-        place = r.at(res, "results", f"task {res.task}, target {res.target}, department {res.department}, version {res.version}")
-        groups[(res.task, res.target, res.department)].append(res)
-        task = current.get(res.task)
+    def info(task_id: str) -> tuple[Any, ...]:
+        task = c.task_of(task_id)
         if task is None:
-            old = any_version.get(res.task)
-            if old is None:
-                r.error(place, "task", f"expected a task of plans/<year>.yaml, got {res.task!r} (unknown task)")
+            return (None, None, None, None, None)
+        ok_by_dept: dict[str, frozenset[str]] | None = None
+        if task_id in c.current:
+            version = ds.items.in_force(task.draw_date)
+            by_id = c.item_map(version) if version is not None else {}
+            ok_by_dept = {
+                dep: frozenset(i for i in task.items if (it := by_id.get(i)) is None or dep in it.subjects)
+                for dep in task.departments
+            }
+        return (task, ok_by_dept, f"results/{task.year}.csv", task.start, task.year)
+
+    # (publication, entry) deadlines by inspection_end. A CalendarError becomes date.min (every
+    # result fails it and goes to the rules, which report or skip it), an unset rule date.max.
+    due: dict[date, tuple[date, date]] = {}
+
+    def deadlines(day: date) -> tuple[date, date]:
+        out = []
+        for n in (s.publish_within_workdays, s.entry_within_workdays):
+            d = c.deadline(day, n) if n is not None else date.max
+            out.append(date.min if isinstance(d, CalendarError) else d)
+        return (out[0], out[1])
+
+    codes_pass_plain: set[tuple[ResultCode, ...]] = set()  # codes that pass _check_codes without sub-codes
+    codes_pass_sub: set[tuple[ResultCode, ...]] = set()  # ... and with sub-codes
+    head = ApproverRole.HEAD
+    where_get = r.where.get if r.where else None
+    known = r.target_codes.known() if isinstance(r.target_codes, _LazyCodes) else r.target_codes
+
+    first_group: dict[tuple[str, str, str], int] = {}  # (task, target, department) -> first index
+    more_group: dict[tuple[str, str, str], list[int]] = {}  # the indices, when a key has several results
+    odd_first: list[tuple[str, str, str]] = []  # keys whose first result is not version 1
+    first_check: dict[tuple[str, int], str] = {}  # (target, year) -> first task id (version 1 only)
+    more_check: dict[tuple[str, int], set[str]] = {}  # the task ids, when several
+    flagged: list[int] = []  # results that go to the rules
+
+    for i, res in enumerate(results):
+        task_id = res.task
+        target = res.target
+        dept = res.department
+        version = res.version
+        key = (task_id, target, dept)
+        j = first_group.setdefault(key, i)
+        if j != i:
+            more = more_group.get(key)
+            if more is None:
+                more_group[key] = [j, i]
+            else:
+                more.append(i)
+        elif version != 1:
+            odd_first.append(key)
+        ti = task_info.get(task_id)
+        if ti is None:
+            ti = task_info[task_id] = info(task_id)
+        task, ok_by_dept, expected_file, start, year = ti
+        if task is None:
+            flagged.append(i)
+            continue
+        end = res.inspection_end
+        entered = res.entered
+        published = res.published
+        if version == 1:
+            ck = (target, year)
+            first = first_check.setdefault(ck, task_id)
+            if first != task_id:
+                tids = more_check.get(ck)
+                if tids is None:
+                    more_check[ck] = {first, task_id}
+                else:
+                    tids.add(task_id)
+            dl = due.get(end)
+            if dl is None:
+                dl = due[end] = deadlines(end)
+            if res.correction_reason or published > dl[0] or entered > dl[1]:
+                flagged.append(i)
                 continue
-            task = old[0]
-            r.warning(place, "task", f"task {res.task!r} is not in the current plan version (last in version {old[1]})")
-        if place[0].startswith("results/") and place[0] != f"results/{task.year}.csv":
-            r.error(place, "task", f"expected the results of task {task.id!r} in results/{task.year}.csv (its plan year), got them in {place[0]}")
-        if res.target not in r.target_codes:
-            r.error(place, "target", f"expected a target code of targets.csv, got {res.target!r} (unknown target)")
-        if res.department not in task.departments:
+        elif res.approver_role is not head or not res.correction_reason.strip():
+            flagged.append(i)
+            continue
+        if ok_by_dept is None or end > entered or entered > published or end < start or target not in known:
+            flagged.append(i)
+            continue
+        ok_items = ok_by_dept.get(dept)
+        if ok_items is None:
+            flagged.append(i)
+            continue
+        for ir in res.items:
+            if ir.item not in ok_items:
+                break
+            passing = codes_pass_sub if ir.sub_codes else codes_pass_plain
+            if ir.codes not in passing:
+                if not _codes_pass(ir.codes, not ir.sub_codes):
+                    break
+                passing.add(ir.codes)
+        else:
+            if where_get is not None:
+                w = where_get(id(res))
+                if w is not None and w[0] != expected_file and w[0].startswith("results/"):
+                    flagged.append(i)
+            continue
+        flagged.append(i)
+
+    for i in flagged:
+        _result_findings(c, results[i])
+    # consecutive versions per result: only a result with several versions, or a single one that is
+    # not version 1, can break this rule; in the order the results first appear
+    for key in sorted(set(odd_first).union(more_group), key=first_group.__getitem__):
+        _check_versions(key, [results[k] for k in more_group.get(key, (first_group[key],))], r)
+    # checks of a target per year (淄博 第八条), counted on first versions of results of known tasks
+    cap = s.max_checks_per_target_per_year
+    if more_check or cap < 1:
+        for (target, year), first in first_check.items():
+            tasks = more_check.get((target, year)) or {first}
+            if len(tasks) > cap:
+                r.warning(
+                    ("results", f"target {target}"),
+                    "task",
+                    f"expected at most {cap} checks of a target in {year} (淄博 第八条), got {len(tasks)} "
+                    f"({', '.join(sorted(tasks))})",
+                )
+
+
+def _result_findings(c: _ResultsContext, res: model.Result) -> None:
+    """The per-result rules (everything but the version sequence and the yearly cap) for one result."""
+    r, ds, s, cal = c.r, c.ds, c.settings, c.cal
+    place = r.at(res, "results", f"task {res.task}, target {res.target}, department {res.department}, version {res.version}")
+    task = c.current.get(res.task)
+    if task is None:
+        old = c.any_version.get(res.task)
+        if old is None:
+            r.error(place, "task", f"expected a task of plans/<year>.yaml, got {res.task!r} (unknown task)")
+            return
+        task = old[0]
+        r.warning(place, "task", f"task {res.task!r} is not in the current plan version (last in version {old[1]})")
+    if place[0].startswith("results/") and place[0] != f"results/{task.year}.csv":
+        r.error(place, "task", f"expected the results of task {task.id!r} in results/{task.year}.csv (its plan year), got them in {place[0]}")
+    if res.target not in r.target_codes:
+        r.error(place, "target", f"expected a target code of targets.csv, got {res.target!r} (unknown target)")
+    if res.department not in task.departments:
+        r.error(
+            place,
+            "department",
+            f"expected one of the task's departments ({', '.join(task.departments)}), got {res.department!r}",
+        )
+    version = ds.items.in_force(task.draw_date)
+    for ir in res.items:
+        iplace = r.at(ir, place[0], place[1])
+        if ir.item not in task.items:
+            r.error(iplace, "item", f"expected one of the task's items ({', '.join(task.items)}), got {ir.item!r}")
+        elif version is not None:
+            it = c.item_map(version).get(ir.item)
+            if it is not None and res.department in task.departments and res.department not in it.subjects:
+                r.error(
+                    iplace,
+                    "department",
+                    f"expected a subject (抽查主体) of item {ir.item} ({', '.join(it.subjects)}), got {res.department!r}",
+                )
+        _check_codes(ir, iplace, r)
+    # versions and corrections (淄博 第十九条)
+    if res.version == 1:
+        if res.correction_reason:
+            r.error(place, "correction_reason", f"expected no correction_reason on version 1, got {res.correction_reason!r}")
+    else:
+        if res.approver_role is not ApproverRole.HEAD:
             r.error(
                 place,
-                "department",
-                f"expected one of the task's departments ({', '.join(task.departments)}), got {res.department!r}",
+                "approver_role",
+                f"expected head (主要负责人) for a correction (version {res.version}, 淄博 第十九条), got {res.approver_role}",
             )
-        version = ds.items.in_force(task.draw_date)
-        for ir in res.items:
-            iplace = r.at(ir, place[0], place[1])
-            if ir.item not in task.items:
-                r.error(iplace, "item", f"expected one of the task's items ({', '.join(task.items)}), got {ir.item!r}")
-            elif version is not None:
+        if not res.correction_reason.strip():
+            r.error(place, "correction_reason", f"expected a reason for the correction (version {res.version}), got nothing")
+    # dates
+    if res.inspection_end > res.entered:
+        r.error(place, "entered", f"expected a date on or after inspection_end ({res.inspection_end}), got {res.entered}")
+    if res.entered > res.published:
+        r.error(place, "published", f"expected a date on or after entered ({res.entered}), got {res.published}")
+    if res.inspection_end < task.start:
+        r.warning(place, "inspection_end", f"expected a date on or after the task start ({task.start}), got {res.inspection_end}")
+    if res.version == 1:
+        for field, n, got, rule in (
+            ("published", s.publish_within_workdays, res.published, "淄博 第十七条(四)"),
+            ("entered", s.entry_within_workdays, res.entered, "淄川 附件2"),
+        ):
+            if n is None:
+                continue
+            d = c.deadline(res.inspection_end, n)
+            if isinstance(d, CalendarError):
+                if res.inspection_end.year not in c.calendar_reported:
+                    c.calendar_reported.add(res.inspection_end.year)
+                    r.error(place, field, f"{d.message}; hint: {d.hint}")
+                continue
+            if got > d:
                 try:
-                    it = version.item(ir.item)
-                except KeyError:
-                    it = None
-                if it is not None and res.department in task.departments and res.department not in it.subjects:
-                    r.error(
-                        iplace,
-                        "department",
-                        f"expected a subject (抽查主体) of item {ir.item} ({', '.join(it.subjects)}), got {res.department!r}",
-                    )
-            _check_codes(ir, iplace, r)
-        # versions and corrections (淄博 第十九条)
-        if res.version == 1:
-            if res.correction_reason:
-                r.error(place, "correction_reason", f"expected no correction_reason on version 1, got {res.correction_reason!r}")
-        else:
-            if res.approver_role is not ApproverRole.HEAD:
-                r.error(
-                    place,
-                    "approver_role",
-                    f"expected head (主要负责人) for a correction (version {res.version}, 淄博 第十九条), got {res.approver_role}",
-                )
-            if not res.correction_reason.strip():
-                r.error(place, "correction_reason", f"expected a reason for the correction (version {res.version}), got nothing")
-        # dates
-        if res.inspection_end > res.entered:
-            r.error(place, "entered", f"expected a date on or after inspection_end ({res.inspection_end}), got {res.entered}")
-        if res.entered > res.published:
-            r.error(place, "published", f"expected a date on or after entered ({res.entered}), got {res.published}")
-        if res.inspection_end < task.start:
-            r.warning(place, "inspection_end", f"expected a date on or after the task start ({task.start}), got {res.inspection_end}")
-        if res.version == 1:
-            checks[(res.target, task.year)].add(task.id)
-            for field, n, got, rule in (
-                ("published", s.publish_within_workdays, res.published, "淄博 第十七条(四)"),
-                ("entered", s.entry_within_workdays, res.entered, "淄川 附件2"),
-            ):
-                if n is None:
-                    continue
-                d = deadline(res.inspection_end, n)
-                if isinstance(d, CalendarError):
-                    if res.inspection_end.year not in calendar_reported:
-                        calendar_reported.add(res.inspection_end.year)
-                        r.error(place, field, f"{d.message}; hint: {d.hint}")
-                    continue
-                if got > d:
                     late = cal.workdays_between(d, got)
-                    r.warning(
-                        place,
-                        field,
-                        f"{field} late: expected on or before {d} ({n} working days after inspection_end "
-                        f"{res.inspection_end}, {rule}), got {got} ({late} working day{'s' if late != 1 else ''} late)",
-                    )
-    # consecutive versions per result
-    for (task_id, target, dept), rs in groups.items():
-        rs.sort(key=lambda x: x.version)
-        seen_versions = [x.version for x in rs]
-        for i, res in enumerate(rs):
-            place = r.at(res, "results", f"task {task_id}, target {target}, department {dept}, version {res.version}")
-            if i and res.version == rs[i - 1].version:
-                other = r.at(rs[i - 1], "results", "")
-                r.error(place, "version", f"duplicate result version {res.version} (also at {other[0]}, {other[1]})")
-            elif res.version != i + 1:
-                r.error(
+                except CalendarError as exc:  # how late needs a year no calendar knows: fail closed
+                    year = next((y for y in range(d.year, got.year + 1) if not cal.knows(y)), got.year)
+                    if year not in c.calendar_reported:
+                        c.calendar_reported.add(year)
+                        r.error(place, field, f"{exc.message}; hint: {exc.hint}")
+                    continue
+                r.warning(
                     place,
-                    "version",
-                    f"expected version {i + 1} (versions of a result are 1, 2, … without gaps; found "
-                    f"{', '.join(map(str, seen_versions))}), got {res.version}",
+                    field,
+                    f"{field} late: expected on or before {d} ({n} working days after inspection_end "
+                    f"{res.inspection_end}, {rule}), got {got} ({late} working day{'s' if late != 1 else ''} late)",
                 )
-            if i and res.published < rs[i - 1].published:
-                r.error(
-                    place,
-                    "published",
-                    f"expected a date on or after the previous version's ({rs[i - 1].published}), got {res.published}",
-                )
-    cap = s.max_checks_per_target_per_year
-    for (target, year), tasks in checks.items():
-        if len(tasks) > cap:
-            r.warning(
-                ("results", f"target {target}"),
-                "task",
-                f"expected at most {cap} checks of a target in {year} (淄博 第八条), got {len(tasks)} "
-                f"({', '.join(sorted(tasks))})",
+
+
+def _check_versions(key: tuple[str, str, str], rs: list[model.Result], r: _Report) -> None:
+    """Versions of one result (task, target, department) are 1, 2, … with non-decreasing publication."""
+    task_id, target, dept = key
+    rs.sort(key=lambda x: x.version)
+    seen_versions = [x.version for x in rs]
+    for i, res in enumerate(rs):
+        place = r.at(res, "results", f"task {task_id}, target {target}, department {dept}, version {res.version}")
+        if i and res.version == rs[i - 1].version:
+            other = r.at(rs[i - 1], "results", "")
+            r.error(place, "version", f"duplicate result version {res.version} (also at {other[0]}, {other[1]})")
+        elif res.version != i + 1:
+            r.error(
+                place,
+                "version",
+                f"expected version {i + 1} (versions of a result are 1, 2, … without gaps; found "
+                f"{', '.join(map(str, seen_versions))}), got {res.version}",
             )
+        if i and res.published < rs[i - 1].published:
+            r.error(
+                place,
+                "published",
+                f"expected a date on or after the previous version's ({rs[i - 1].published}), got {res.published}",
+            )
+
+
+def _codes_pass(codes: tuple[ResultCode, ...], no_sub_codes: bool) -> bool:
+    """True when :func:`_check_codes` finds nothing in an item result with these codes and (or
+    without) sub-codes: it depends on nothing else."""
+    found = set(codes)
+    if not codes:
+        return False
+    if ResultCode.NO_ISSUE in found and len(found) > 1:
+        return False
+    return (ResultCode.ISSUE_PENDING in found) != no_sub_codes
 
 
 def _check_codes(ir: model.ItemResult, place: tuple[str, str], r: _Report) -> None:
