@@ -31,7 +31,6 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from pathlib import Path
 
 from ..errors import BuildError, SunshineError
 from .render import Renderer

@@ -38,6 +38,11 @@ class Page:
     filters: dict = field(default_factory=dict)  # Pagefind filters (shown as data attributes)
 
 
+def month_of(d: date) -> str:
+    """``"YYYY-MM"`` of a date (the month listings' key)."""
+    return d.isoformat()[:7]
+
+
 class SitemapRow(NamedTuple):
     """A record page as the sitemap sees it."""
 
@@ -94,9 +99,10 @@ class Delta:
     @classmethod
     def from_keys(cls, ix: "Index", keys: set[tuple[str, str, str]]) -> "Delta":
         months: set[str] = set()
-        for g in ix.groups:
-            if (g.task, g.target, g.department) in keys:
-                months.update(r.published.strftime("%Y-%m") for r in g.versions)
+        for target in {k[1] for k in keys}:
+            for g in ix.by_target.get(target, ()):
+                if (g.task, g.target, g.department) in keys:
+                    months.update(month_of(r.published) for r in g.versions)
         return cls(targets=frozenset(privacy.target_slug(k[1]) for k in keys),
                    tasks=frozenset(k[0] for k in keys), months=frozenset(months))
 
@@ -163,16 +169,16 @@ class Index:
         # by the month of the current version's publication date, in ix.groups' order
         self.by_month: dict[str, list[ResultGroup]] = defaultdict(list)
         for g in self.groups:
-            self.by_month[g.current.published.strftime("%Y-%m")].append(g)
+            self.by_month[month_of(g.current.published)].append(g)
         self._pub_cache: dict[tuple[int, bool, bool], dict] = {}
         self._target_cache: dict[str, dict] = {}
         self._core_cache: dict[int, tuple[dict, list[dict], str]] = {}
 
     def forget(self) -> None:
-        """Empty the memo of result and target views."""
+        """Empty the memo of whole result views (each appears on one record page only), keeping the
+        results' own views and the targets' (shared by a result's enterprise page, task listing and
+        month listing)."""
         self._pub_cache.clear()
-        self._core_cache.clear()
-        self._target_cache.clear()
 
     def target_pub(self, code: str) -> dict:
         d = self._target_cache.get(code)
@@ -590,7 +596,7 @@ class FamilyPages:
         raise ValueError(f"expected a record-page family kind, got {kind!r}")
 
     def forget(self) -> None:
-        """Drop the memoised result views (a worker renders each family once: they would only pile up)."""
+        """Drop the memoised whole result views (a worker renders each family once: they would only pile up)."""
         self.ix.forget()
 
 
