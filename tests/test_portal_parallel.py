@@ -191,3 +191,50 @@ def test_default_workers_and_chunks() -> None:
     assert parallel._chunk_size(10) == parallel.MIN_CHUNK
     n = 5_000_000
     assert -(-n // parallel._chunk_size(n)) <= parallel.PIPE_CHUNKS
+
+
+def test_the_downloads_worker_failing_fails_the_build(data: Path, tmp_path: Path, monkeypatch) -> None:
+    """The downloads, feeds and look-up files are written by a process of their own (SideJob): its
+    death or its error fails the build like a page worker's, and leaves the previous output as it was."""
+    from sunshine.portal import opendata
+
+    out = tmp_path / "site"
+    _build(data, out, 2)
+    before = _snapshot(out)
+    parent = os.getpid()
+    real = opendata.files
+
+    def dies(ds, ix):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(ds, ix)
+
+    monkeypatch.setattr(opendata, "files", dies)
+    kids = _children()
+    with pytest.raises(BuildError, match="the worker process writing the downloads, feeds and look-up files "
+                                         "was killed by signal SIGKILL"):
+        _build(data, out, 2)
+    assert _children() == kids and _snapshot(out) == before
+
+    def fails(ds, ix):
+        raise BuildError("the downloads could not be made", hint="a hint from the worker")
+
+    monkeypatch.setattr(opendata, "files", fails)
+    with pytest.raises(BuildError, match="the downloads could not be made") as e:
+        _build(data, out, 2)
+    assert e.value.hint == "a hint from the worker"
+    assert _children() == kids and _snapshot(out) == before
+
+
+def test_side_job_returns_its_value_and_merges_its_files(tmp_path: Path) -> None:
+    env = render.make_environment(REPO / "theme" / "templates")
+    r = render.Renderer(env, b"", tmp_path)
+
+    def write(renderer):
+        renderer.file("x/a.txt", b"a")
+        return {"n": 1}
+
+    job = parallel.SideJob(lambda: render.Renderer(env, b"", tmp_path), write, "a test file")
+    assert job.join(r) == {"n": 1}
+    r.finish()
+    assert (tmp_path / "x" / "a.txt").read_bytes() == b"a" and "x/a.txt" in r.files and r.rendered == 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -143,9 +144,8 @@ class PortalGenerator(Generator):
         pages.append(views.Page(path="stats/index.html", template="stats.html",
                                 ctx=stats.context(ds, ix, self._calendar()), title="统计", section="stats"))
         pages += ledger_view.pages(ledger, ds)
-        # the downloads are made in generate_output, while the worker processes render (they are
+        # the downloads are made in generate_output, while the pages are rendered (they are
         # needed only by this page, rendered last)
-        self.downloads: dict[str, bytes] = {}
         self.data_page = views.Page(path="data/index.html", template="data.html", ctx={}, title="开放数据",
                                     section="data")
         pages.append(self.data_page)
@@ -181,13 +181,11 @@ class PortalGenerator(Generator):
             raise BuildError(f"SUNSHINE_WORKERS: expected a whole number >= 1 or 'auto', got {n!r}")
         return n
 
-    def _write_files(self, renderer: Renderer, site_digest: bytes) -> None:
-        """Every output that is not a page (downloads, ledger files, look-up, feeds) but the sitemaps,
-        and the downloads page."""
-        self.downloads = opendata.files(self.ds, self.ix)
-        self.data_page.ctx = {"downloads": opendata.listing(self.downloads)}
-        renderer.page(self.data_page, site_digest)
-        for rel, data in self.downloads.items():
+    def _write_files(self, renderer: Renderer) -> list[dict]:
+        """Every output that is not a page (downloads, ledger files, look-up, feeds) but the sitemaps;
+        returns the downloads page's listing."""
+        downloads = opendata.files(self.ds, self.ix)
+        for rel, data in downloads.items():
             renderer.file(rel, data)
         for rel, data in (self.ledger or {}).get("files", {}).items():
             renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
@@ -196,6 +194,15 @@ class PortalGenerator(Generator):
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():
             renderer.file(rel, data)
         renderer.file("robots.txt", feeds.robots(self.site))
+        return opendata.listing(downloads)
+
+    def _side_job(self) -> bool:
+        """Whether the downloads, feeds and look-up files are written by a process of their own while
+        the pages are made: when there is more than one core, ``SUNSHINE_WORKERS`` is not 1, and the site
+        is big enough for page workers or this is a delta build (few pages, the downloads as big as ever)."""
+        if not hasattr(os, "fork") or self.settings.get("SUNSHINE_WORKERS") == 1 or parallel.default_workers() < 2:
+            return False
+        return self.workers() > 1 or self.delta is not None
 
     def _write_sitemaps(self, renderer: Renderer, made: dict[str, str]) -> dict[str, str]:
         """The sitemaps of every record page: those this build *made* (path → lastmod) and, in a delta
@@ -230,16 +237,30 @@ class PortalGenerator(Generator):
 
         renderer = make_renderer()
         site_digest = hashlib.sha256(repr(sorted(self.site.items())).encode()).digest()
+        side = None
         try:
-            # the record pages on every core; this process writes the other outputs meanwhile
+            # the downloads, feeds and look-up files (in a process of their own when it pays), and the
+            # pages on every core; the downloads page comes last (it lists the downloads)
+            listing: list = []
+            if self._side_job():
+                side = parallel.SideJob(make_renderer, self._write_files, "the downloads, feeds and look-up files")
+                between = None
+            else:
+                def between() -> None:
+                    listing[:] = self._write_files(renderer)
             units = [p for p in self.pages if p is not self.data_page] + self.families
             figures = parallel.render_pages(renderer, make_renderer, units, site_digest, self.workers(),
-                                            between=lambda: self._write_files(renderer, site_digest),
-                                            expand=self.family_pages)
+                                            between=between, expand=self.family_pages)
+            if side is not None:
+                listing, side = side.join(renderer), None
+            self.data_page.ctx = {"downloads": listing}
+            renderer.page(self.data_page, site_digest)
             figures["pages"][self.data_page.path] = self.data_page.lastmod
             all_pages = self._write_sitemaps(renderer, figures["pages"])
             renderer.finish()
         except BaseException:
+            if side is not None:
+                side.stop()
             renderer.abort()
             raise
         manifest = renderer.files

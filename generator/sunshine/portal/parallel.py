@@ -95,9 +95,8 @@ def _render_chunks(renderer: Renderer, units: Sequence, expand: Callable[[Any], 
             forget()
 
 
-def _child(make_renderer: Callable[[], Renderer], units: Sequence, expand, site_digest: bytes, fd: int,
-           size: int, result: str) -> None:
-    """The body of a worker process; never returns."""
+def _child(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dict], result: str) -> None:
+    """The body of a worker process: ``work(renderer)`` with a renderer of its own; never returns."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles ^C and stops its children
@@ -105,12 +104,10 @@ def _child(make_renderer: Callable[[], Renderer], units: Sequence, expand, site_
         renderer = None
         try:
             renderer = make_renderer()
-            made = _Made()
-            _render_chunks(renderer, units, expand, site_digest, fd, size, made)
+            extra = work(renderer)
             renderer.finish()
             out = {"files": renderer.files, "rendered": renderer.rendered, "reused": renderer.reused,
-                   "render_seconds": renderer.render_seconds, "private_kib": _private_kib(),
-                   "pages": made.pages, "search": made.search}
+                   "render_seconds": renderer.render_seconds, "private_kib": _private_kib(), **extra}
             code = 0
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
             if renderer is not None:
@@ -128,6 +125,75 @@ def _child(make_renderer: Callable[[], Renderer], units: Sequence, expand, site_
         code = 2
     finally:
         os._exit(code)
+
+
+def _page_work(units: Sequence, expand, site_digest: bytes, fd: int, size: int) -> Callable[[Renderer], dict]:
+    def work(renderer: Renderer) -> dict:
+        made = _Made()
+        _render_chunks(renderer, units, expand, site_digest, fd, size, made)
+        return {"pages": made.pages, "search": made.search}
+
+    return work
+
+
+def _merge(renderer: Renderer, rep: dict) -> None:
+    """A child's manifest rows and counts into *renderer*."""
+    for rel, row in rep["files"].items():
+        if rel in renderer.files:
+            raise BuildError(f"two outputs want the same path {rel!r}")
+        renderer.files[rel] = row
+    renderer.rendered += rep["rendered"]
+    renderer.reused += rep["reused"]
+    renderer.render_seconds += rep["render_seconds"]
+
+
+def _fork(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dict], result: str) -> int:
+    """Fork a child running *work* (see :func:`_child`); returns its pid. Call with gc frozen."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
+        _child(make_renderer, work, result)
+    return pid
+
+
+class SideJob:
+    """``fn(renderer)`` in a forked child process with a renderer of its own, while this process goes
+    on; :meth:`join` waits, merges the child's outputs (manifest rows, counts) into a renderer and
+    returns ``fn``'s value (picklable). Start it before anything in this process writes through a
+    renderer (no threads may run across a fork). Failure is reported as for page workers."""
+
+    def __init__(self, make_renderer: Callable[[], Renderer], fn: Callable[[Renderer], Any], what: str) -> None:
+        self._tmp = tempfile.mkdtemp(prefix="sunshine-side-")
+        self._children: dict[int, tuple[str, str]] = {}
+        result = os.path.join(self._tmp, "side.pickle")
+        gc.collect()
+        gc.freeze()
+        try:
+            pid = _fork(make_renderer, lambda r: {"value": fn(r)}, result)
+        finally:
+            gc.unfreeze()
+        self._children[pid] = (f"the worker process writing {what}", result)
+
+    def join(self, renderer: Renderer) -> Any:
+        try:
+            (rep,) = _reap(self._children)
+        finally:
+            self._cleanup()
+        _merge(renderer, rep)
+        return rep["value"]
+
+    def stop(self) -> None:
+        """Stop the child (after a failure elsewhere) and clean up; nothing is merged."""
+        _stop(self._children)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self._tmp):
+                os.unlink(os.path.join(self._tmp, name))
+            os.rmdir(self._tmp)
 
 
 def _describe(status: int) -> str:
@@ -177,23 +243,18 @@ def render_pages(
     nchunks = -(-len(units) // size)
     rfd, wfd = os.pipe()
     tmp = tempfile.mkdtemp(prefix="sunshine-render-")
-    children: dict[int, tuple[int, str]] = {}  # pid → (worker number, result file)
+    children: dict[int, tuple[str, str]] = {}  # pid → (which worker, result file)
     try:
         os.write(wfd, b"".join(k.to_bytes(4, "little") for k in range(nchunks)))  # < 64 KiB: never blocks
         os.close(wfd)
         wfd = -1
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
         gc.collect()
         gc.freeze()
         try:
+            work = _page_work(units, expand, site_digest, rfd, size)
             for n in range(1, workers):
                 result = os.path.join(tmp, f"worker-{n}.pickle")
-                pid = os.fork()
-                if pid == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
-                    _child(make_renderer, units, expand, site_digest, rfd, size, result)
-                children[pid] = (n, result)
+                children[_fork(make_renderer, work, result)] = (f"page-rendering worker {n}", result)
             if between is not None:
                 between()
             _render_chunks(renderer, units, expand, site_digest, rfd, size, made)
@@ -220,24 +281,18 @@ def render_pages(
                 raise BuildError(f"two pages want the same path {path!r}")
             pages[path] = lastmod
         search += rep["search"]
-        for rel, row in rep["files"].items():
-            if rel in renderer.files:
-                raise BuildError(f"two outputs want the same path {rel!r}")
-            renderer.files[rel] = row
-        renderer.rendered += rep["rendered"]
-        renderer.reused += rep["reused"]
-        renderer.render_seconds += rep["render_seconds"]
+        _merge(renderer, rep)
         private.append(rep["private_kib"])
     return {"workers": workers, "worker_private_kib": private, "pages": pages, "search": search}
 
 
-def _reap(children: dict[int, tuple[int, str]]) -> list[dict]:
+def _reap(children: dict[int, tuple[str, str]]) -> list[dict]:
     """Wait for every child; raise BuildError for the first that failed (after stopping the rest)."""
     reports: list[dict] = []
     while children:
         pid = next(iter(children))
         _, status = os.waitpid(pid, 0)
-        n, result = children.pop(pid)
+        label, result = children.pop(pid)
         rep = None
         with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError):
             with open(result, "rb") as f:
@@ -248,12 +303,12 @@ def _reap(children: dict[int, tuple[int, str]]) -> list[dict]:
         _stop(children)
         if rep is not None and "error" in rep:
             raise BuildError(rep["error"], hint=rep.get("hint"))
-        raise BuildError(f"page-rendering worker {n} {_describe(status)}",
+        raise BuildError(f"{label} {_describe(status)}",
                          hint="check free memory, or build with fewer workers")
     return reports
 
 
-def _stop(children: dict[int, tuple[int, str]]) -> None:
+def _stop(children: dict[int, tuple[str, str]]) -> None:
     for pid in list(children):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
