@@ -162,7 +162,16 @@ def mutate(ds: model.Dataset, results: list[model.Result], seed: int) -> tuple[m
         p = rng.randrange(len(plans))
         cur = plans[p].current
         gone = rng.randrange(len(cur.tasks))
-        shorter = replace(cur, version=cur.version + 1, tasks=cur.tasks[:gone] + cur.tasks[gone + 1:])
+        kept = [replace(t) if rng.random() < 0.5 else t for t in cur.tasks[:gone] + cur.tasks[gone + 1:]]  # equal copies
+        for k in rng.sample(range(len(kept)), 2):  # changed tasks: checked again in the new version
+            t = kept[k]
+            kept[k] = replace(t, team=replace(t.team, min_officers=1)) if k % 2 else replace(t, end=t.start - timedelta(days=1))
+        if rng.random() < 0.5:  # a task with bad dates in the old version, carried unchanged (or an equal copy)
+            old_v = plans[p].versions[0]
+            bad = replace(old_v.tasks[0], draw_date=old_v.tasks[0].start + timedelta(days=3))
+            plans[p] = replace(plans[p], versions=(replace(old_v, tasks=(bad, *old_v.tasks[1:])), *plans[p].versions[1:]))
+            kept = [(bad if rng.random() < 0.5 else replace(bad)) if t.id == bad.id else t for t in kept]
+        shorter = replace(cur, version=cur.version + 1, tasks=tuple(kept))
         plans[p] = replace(plans[p], versions=plans[p].versions + (shorter,))
     # inspectors with conflicts naming unknown targets
     inspectors = list(ds.inspectors)

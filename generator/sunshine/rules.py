@@ -15,7 +15,7 @@ them all with their severity.
 from __future__ import annotations
 
 import gc
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from operator import attrgetter
 from typing import Any, Mapping
@@ -52,6 +52,11 @@ class _LazyCodes:
             self._known = asked.intersection(map(attrgetter("code"), self.ds.targets))
             self._asked = asked
         return self._known
+
+    def unknown(self) -> set[str]:
+        """The codes named by results and conflicts that are no target code (usually none)."""
+        known = self.known()
+        return self._asked - known  # type: ignore[operator]
 
     def __contains__(self, code: str) -> bool:
         known = self.known()
@@ -180,7 +185,9 @@ def _check_inspectors(ds: model.Dataset, r: _Report, departments: set[str]) -> N
 def _check_plans(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
     s = ds.jurisdiction.settings
     task_home: dict[str, tuple[int, tuple[str, str]]] = {}
-    checked: set[model.Task] = set()  # a task carried unchanged into a later version is checked once
+    # A task carried unchanged into a later version is checked once. Kept by id: comparing the few
+    # tasks of one id is cheaper than hashing every task (all fields, Fractions in the strata).
+    checked: dict[str, list[model.Task]] = {}
     for plan in ds.plans:
         file = f"plans/{plan.year}.yaml"
         prev: model.PlanVersion | None = None
@@ -217,8 +224,9 @@ def _check_plans(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
                         f"expected a task id unique across all years, got {t.id!r} again "
                         f"(already in plans/{home[0]}.yaml)",
                     )
-                if t not in checked:
-                    checked.add(t)
+                same_id = checked.setdefault(t.id, [])
+                if t not in same_id:
+                    same_id.append(t)
                     _check_task(ds, t, place, r, departments)
             prev = pv
         if plan.versions:
@@ -428,6 +436,7 @@ class _ResultsContext:
         self.deadlines: dict[tuple[date, int], date | CalendarError] = {}
         self.calendar_reported: set[int] = set()
         self._item_maps: dict[int, tuple[model.ItemListVersion, dict[str, model.Item]]] = {}
+        self._counts: dict[date, list[int]] = {}  # start day -> working days in (start, start + k]
 
     def deadline(self, day: date, n: int) -> date | CalendarError:
         """``n`` working days after ``day`` (memoised), or the CalendarError computing it raised."""
@@ -440,6 +449,23 @@ class _ResultsContext:
                 d = exc
             self.deadlines[key] = d
         return d
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """``cal.workdays_between(start, end)`` for ``start < end``, from running counts kept per
+        start day (late results share a few hundred deadlines); raises the same CalendarError."""
+        counts = self._counts.get(start)
+        if counts is None:
+            counts = self._counts[start] = [0]
+        k = (end - start).days
+        if k >= len(counts):
+            day = start + timedelta(days=len(counts) - 1)
+            n = counts[-1]
+            while len(counts) <= k:
+                day += timedelta(days=1)
+                if self.cal.is_workday(day):
+                    n += 1
+                counts.append(n)
+        return counts[k]
 
     def task_of(self, task_id: str) -> model.Task | None:
         """The task a result refers to: the current one, else the last version that had it."""
@@ -502,7 +528,7 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
     codes_pass_sub: set[tuple[ResultCode, ...]] = set()  # ... and with sub-codes
     head = ApproverRole.HEAD
     where_get = r.where.get if r.where else None
-    known = r.target_codes.known() if isinstance(r.target_codes, _LazyCodes) else r.target_codes
+    unknown_targets = r.target_codes.unknown()
 
     first_group: dict[tuple[str, str, str], int] = {}  # (task, target, department) -> first index
     more_group: dict[tuple[str, str, str], list[int]] = {}  # the indices, when a key has several results
@@ -554,7 +580,9 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
         elif res.approver_role is not head or not res.correction_reason.strip():
             flagged.append(i)
             continue
-        if ok_by_dept is None or end > entered or entered > published or end < start or target not in known:
+        if ok_by_dept is None or end > entered or entered > published or end < start or (
+            unknown_targets and target in unknown_targets
+        ):
             flagged.append(i)
             continue
         ok_items = ok_by_dept.get(dept)
@@ -668,7 +696,7 @@ def _result_findings(c: _ResultsContext, res: model.Result) -> None:
                 continue
             if got > d:
                 try:
-                    late = cal.workdays_between(d, got)
+                    late = c.workdays_between(d, got)
                 except CalendarError as exc:  # how late needs a year no calendar knows: fail closed
                     year = next((y for y in range(d.year, got.year + 1) if not cal.knows(y)), got.year)
                     if year not in c.calendar_reported:
