@@ -38,6 +38,7 @@ while publishing, ``journal.json`` and ``stage-XXXX/``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -609,6 +610,32 @@ def build_site(
     quiet: bool = False,
     extra_settings: dict | None = None,
 ) -> BuildStats:
+    """Build the portal from *data* into *output* (see the module docstring); returns its figures.
+
+    The loaded data is frozen for the garbage collector while the build runs (``gc.freeze()``: the
+    collector's full passes would otherwise walk the million loaded records again and again, and
+    forked workers would copy their pages); it is unfrozen before this returns."""
+    outer = gc.get_freeze_count() > 0
+    try:
+        return _build_site(data, output, settings_file=settings_file, content=content, theme=theme,
+                           search=search, incremental=incremental, quiet=quiet, extra_settings=extra_settings)
+    finally:
+        if not outer:
+            gc.unfreeze()
+
+
+def _build_site(
+    data: Path,
+    output: Path,
+    *,
+    settings_file: Path | None,
+    content: Path | None,
+    theme: Path | None,
+    search: bool,
+    incremental: bool,
+    quiet: bool,
+    extra_settings: dict | None,
+) -> BuildStats:
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -702,6 +729,7 @@ def build_site(
     ds = load_dataset(data, cache=DataCache(cache_dir / "data", warn=warn))
     calendar = Calendar.from_dir(data)
     ledger = ledger_view.load(data / "ledger", ds)
+    gc.freeze()
     stats.timings["load"] = time.perf_counter() - t0
 
     report: dict = {}

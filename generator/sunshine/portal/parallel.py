@@ -147,6 +147,23 @@ def _merge(renderer: Renderer, rep: dict) -> None:
     renderer.render_seconds += rep["render_seconds"]
 
 
+@contextlib.contextmanager
+def _frozen():
+    """``gc.freeze()`` around forks: a child's collections then never walk (and so never copy) the
+    parent's objects. When the caller has frozen already (``sunshine build`` freezes the loaded data),
+    the objects made since are simply added, without a full collection first (a second or more over a
+    province's data)."""
+    outer = gc.get_freeze_count() > 0
+    if not outer:
+        gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not outer:
+            gc.unfreeze()
+
+
 def _fork(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dict], result: str) -> int:
     """Fork a child running *work* (see :func:`_child`); returns its pid. Call with gc frozen."""
     for stream in (sys.stdout, sys.stderr):
@@ -168,12 +185,8 @@ class SideJob:
         self._tmp = tempfile.mkdtemp(prefix="sunshine-side-")
         self._children: dict[int, tuple[str, str]] = {}
         result = os.path.join(self._tmp, "side.pickle")
-        gc.collect()
-        gc.freeze()
-        try:
+        with _frozen():
             pid = _fork(make_renderer, lambda r: {"value": fn(r)}, result)
-        finally:
-            gc.unfreeze()
         self._children[pid] = (f"the worker process writing {what}", result)
 
     def join(self, renderer: Renderer) -> Any:
@@ -248,9 +261,7 @@ def render_pages(
         os.write(wfd, b"".join(k.to_bytes(4, "little") for k in range(nchunks)))  # < 64 KiB: never blocks
         os.close(wfd)
         wfd = -1
-        gc.collect()
-        gc.freeze()
-        try:
+        with _frozen():
             work = _page_work(units, expand, site_digest, rfd, size)
             for n in range(1, workers):
                 result = os.path.join(tmp, f"worker-{n}.pickle")
@@ -258,8 +269,6 @@ def render_pages(
             if between is not None:
                 between()
             _render_chunks(renderer, units, expand, site_digest, rfd, size, made)
-        finally:
-            gc.unfreeze()
         reports = _reap(children)
     except BaseException:
         _stop(children)
