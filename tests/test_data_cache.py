@@ -171,7 +171,7 @@ _values = st.one_of(
 
 
 @given(st.lists(_values, max_size=600), st.booleans())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_columns_round_trip_with_their_types(values, homogeneous):
     if homogeneous and values:  # the usual case: one type (and None) per column
         first = type(values[0])
@@ -202,6 +202,51 @@ def test_column_forms():
     assert encode_column(list(range(1000)) * 2)[2] == "H"
     assert encode_column(["A", CreditClass.A])[0] == "list"  # equal values of two types are not merged
     assert encode_column([[1], [2]])[0] == "list"  # unhashable
+
+
+from sunshine.model import Target  # noqa: E402
+from sunshine.vocabulary import RegistrationStatus, TargetKind  # noqa: E402
+
+
+def _targets(n: int, pool: int, narrow: bool, rnd) -> list:
+    """*n* targets drawn by *rnd*, divisions from a pool of *pool*; *narrow*: few values per field,
+    so the small tables are stored as one joint column."""
+    def pick(values):
+        return rnd.choice(values[:2] if narrow else values)
+
+    flag_sets = [frozenset(), frozenset({TargetFlag.KEY_INDUSTRY}), frozenset(TargetFlag)]
+    return [Target(
+        code=f"C{i}" if rnd.random() < 0.5 else "C0",
+        name=rnd.choice(["甲", "乙", "a\x00b", ""]),
+        kind=pick(list(TargetKind)),
+        division=str(100000 + rnd.randrange(pool)),
+        industries=pick([(), ("F52",), ("F52", "C21")]),
+        status=pick(list(RegistrationStatus)),
+        flags=pick(flag_sets),
+        credit_class=pick([None, *CreditClass]),
+        established=pick([None, *(date(2000, 1, 1 + k) for k in range(28))]),
+    ) for i in range(n)]
+
+
+@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=300), st.booleans(),
+       st.integers(min_value=0))
+@settings(max_examples=40, deadline=None)
+def test_records_round_trip_through_joint_columns(n, pool, narrow, seed):
+    import random
+
+    records = _targets(n, pool, narrow, random.Random(seed))
+    encoded = data_cache.loads(data_cache.dumps(encode_records(Target, records)))
+    decoded = decode_records(Target, encoded)
+    assert all(type(r) is Target for r in decoded)
+    assert [[_canon(getattr(r, f)) for f in Target.__slots__] for r in decoded] == \
+        [[_canon(getattr(r, f)) for f in Target.__slots__] for r in records]
+
+
+def test_joint_columns_group_the_small_tables():
+    ds = loading.load_dataset(DATA)
+    _, _, n, cols, joint = encode_records(Target, ds.targets)
+    assert joint is not None and len(joint[0]) >= 2 and all(cols[i] == ("joint",) for i in joint[0])
+    assert cols[0][0] == "joined"  # the codes
 
 
 def test_constructor_builds_the_real_class():
@@ -319,7 +364,7 @@ def _check_cached_equals_cold(root: Path, cache_dir: Path, warnings: list[str]):
 
 @given(bom=st.booleans(), crlf=st.booleans(), base=st.lists(_good_row, max_size=8),
        steps=st.lists(_step, min_size=1, max_size=5))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_appended_rows_give_exactly_a_full_parse(bom, crlf, base, steps):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "data"
@@ -463,3 +508,17 @@ def test_rules_locate_appended_rows(data, tmp_path):
     assert cache.extended == [rel] and warnings == []
     assert v.problems == loading.validate_directory(data).problems
     assert any(p.file == rel and p.location == f"line {n}" for p in v.errors), v.errors
+
+
+def test_loading_restores_the_gc_state(data, tmp_path):
+    import gc
+
+    assert gc.isenabled()
+    loading.validate_directory(data, cache=_cache(tmp_path, []))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        loading.validate_directory(data, cache=_cache(tmp_path, []))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

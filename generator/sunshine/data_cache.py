@@ -214,33 +214,38 @@ def decode_ints(encoded: tuple[str, bytes]) -> array:
 # stored the same way).
 
 _NESTED = {model.Result: {"items": model.ItemResult}}
-_CONSTRUCTORS: dict[type, Callable[..., Any]] = {}
+_CONSTRUCTORS: dict[tuple[type, tuple[int, ...]], Callable[..., Any]] = {}
 
 
-def _constructor(cls: type) -> Callable[..., Any]:
-    """``cls(*fields)`` for a frozen slots dataclass without running ``__init__``.
+def _constructor(cls: type, joint: tuple[int, ...] = ()) -> Callable[..., Any]:
+    """``make(*fields)`` building a *cls* (a frozen slots dataclass) without running ``__init__``;
+    with *joint* field positions, those fields come last as one tuple (a joint column).
 
     The object is built as an instance of a plain slots class with the same slots, whose attribute
     stores are the interpreter's fast path, and then given its real class (CPython allows that only
     between classes of the same layout and raises TypeError otherwise: then each slot is set through
     its descriptor instead). About twice as fast as the descriptors for a million targets.
     """
-    fn = _CONSTRUCTORS.get(cls)
+    fn = _CONSTRUCTORS.get((cls, joint))
     if fn is not None:
         return fn
     names = [f.name for f in dataclasses.fields(cls)]
     if hasattr(cls, "__post_init__") or getattr(cls, "__slots__", None) != tuple(names):
         raise TypeError(f"expected a frozen slots dataclass without __post_init__, got {cls.__name__}")
-    args = ", ".join(f"a{i}" for i in range(len(names)))
+    if sorted(set(joint)) != sorted(joint) or not set(joint) <= set(range(len(names))) or len(joint) == 1:
+        raise ValueError(f"expected distinct field positions of {cls.__name__}, got {joint}")
+    free = [i for i in range(len(names)) if i not in joint]
+    args = ", ".join([f"a{i}" for i in free] + (["p"] if joint else []))
+    unpack = f"    {', '.join(f'a{i}' for i in joint)}, = p\n" if joint else ""
     ns: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    shadow = type(f"_Unfrozen{cls.__name__}", (object,), {"__slots__": tuple(names)})
-    ns["shadow"] = shadow
+    ns["shadow"] = type(f"_Unfrozen{cls.__name__}", (object,), {"__slots__": tuple(names)})
     stores = "".join(f"    obj.{n} = a{i}\n" for i, n in enumerate(names))
     exec(  # noqa: S102 - generated from the dataclass's own field names
-        f"def make({args}):\n    obj = new(shadow)\n{stores}    obj.__class__ = cls\n    return obj\n", ns)
+        f"def make({args}):\n{unpack}    obj = new(shadow)\n{stores}    obj.__class__ = cls\n    return obj\n", ns)
     fn = ns["make"]
+    probe_args = [*free, *([tuple(joint)] if joint else [])]
     try:
-        probe = fn(*range(len(names)))
+        probe = fn(*probe_args)
         ok = type(probe) is cls and all(getattr(probe, n) == i for i, n in enumerate(names))
     except TypeError:
         ok = False
@@ -248,14 +253,35 @@ def _constructor(cls: type) -> Callable[..., Any]:
         for i, n in enumerate(names):
             ns[f"s{i}"] = cls.__dict__[n].__set__
         body = "".join(f"    s{i}(obj, a{i})\n" for i in range(len(names)))
-        exec(f"def make({args}):\n    obj = new(cls)\n{body}    return obj\n", ns)  # noqa: S102
+        exec(f"def make({args}):\n{unpack}    obj = new(cls)\n{body}    return obj\n", ns)  # noqa: S102
         fn = ns["make"]
-    _CONSTRUCTORS[cls] = fn
+    _CONSTRUCTORS[(cls, joint)] = fn
     return fn
 
 
+def _joint(cols: list[tuple], n: int) -> tuple[tuple[int, ...], tuple] | None:
+    """Columns stored as small tables (at most 256 values) whose combinations are few, as one column
+    of value tuples: one table lookup per record instead of one per column. None if under two."""
+    cand = [i for _, i in sorted((len(c[1]), i) for i, c in enumerate(cols) if c[0] == "table" and c[2] == "B")]
+    while len(cand) >= 2:
+        keys = list(zip(*(cols[i][3] for i in cand)))
+        distinct = dict.fromkeys(keys)
+        if len(distinct) <= min(65536, n // 4):
+            break
+        cand.pop()
+    else:
+        return None
+    tables = [cols[i][1] for i in cand]
+    patterns = [tuple(t[k] for t, k in zip(tables, key)) for key in distinct]
+    index = list(map({k: j for j, k in enumerate(distinct)}.__getitem__, keys))
+    code = _index_typecode(len(patterns))
+    raw = bytes(index) if code == "B" else array(code, index).tobytes()
+    return tuple(cand), ("table", patterns, code, raw)
+
+
 def encode_records(cls: type, records: Any) -> tuple:
-    """``("cols", class name, count, columns)`` for a sequence of *cls* records."""
+    """``("cols", class name, count, columns, joint)`` for a sequence of *cls* records: *joint* is
+    None or ``(field positions, column of tuples)``, those fields' columns being ``("joint",)``."""
     records = records if isinstance(records, (list, tuple)) else list(records)
     nested = _NESTED.get(cls, {})
     cols: list[tuple] = []
@@ -267,22 +293,30 @@ def encode_records(cls: type, records: Any) -> tuple:
             cols.append(("nested", encode_column(counts), encode_records(nested[f.name], flat)))
         else:
             cols.append(encode_column(values))
-    return ("cols", cls.__name__, len(records), cols)
+    joint = _joint(cols, len(records))
+    if joint is not None:
+        for i in joint[0]:
+            cols[i] = ("joint",)
+    return ("cols", cls.__name__, len(records), cols, joint)
 
 
 def decode_records(cls: type, encoded: tuple) -> list:
     """The records :func:`encode_records` encoded (equal values, same types); ValueError if the
     encoding does not fit *cls*."""
-    form, name, n, cols = encoded
+    form, name, n, cols, joint = encoded
     if form != "cols" or name != cls.__name__:
         raise ValueError(f"expected columns of {cls.__name__}, got {form} of {name}")
     fields = dataclasses.fields(cls)
     if len(cols) != len(fields):
         raise ValueError(f"expected {len(fields)} columns of {cls.__name__}, got {len(cols)}")
+    positions = () if joint is None else tuple(joint[0])
     nested = _NESTED.get(cls, {})
     columns = []
-    for f, col in zip(fields, cols):
-        if f.name in nested:
+    for i, (f, col) in enumerate(zip(fields, cols)):
+        if i in positions:
+            if col != ("joint",):
+                raise ValueError(f"expected {cls.__name__}.{f.name} in the joint column, got {col[0]!r}")
+        elif f.name in nested:
             _, counts_col, inner = col
             flat = decode_records(nested[f.name], inner)
             counts, m = decode_column(counts_col)
@@ -296,7 +330,12 @@ def decode_records(cls: type, encoded: tuple) -> list:
             if m != n:
                 raise ValueError(f"expected {n} values of {cls.__name__}.{f.name}, got {m}")
             columns.append(values)
-    return list(map(_constructor(cls), *columns))
+    if joint is not None:
+        values, m = decode_column(joint[1])
+        if m != n:
+            raise ValueError(f"expected {n} joint values of {cls.__name__}, got {m}")
+        columns.append(values)
+    return list(map(_constructor(cls, positions), *columns))
 
 
 def dumps(value: Any) -> bytes:
