@@ -37,11 +37,14 @@ A segment is a dict: ``records`` (:func:`encode_records`, or the records themsel
 ``("paths", [(index path, (file, location)), …])``) and ``state`` (what a results parse needs to
 continue after the segment's last byte, or None).
 
-Records are stored column by column (:func:`encode_column`): a column with few distinct values as a
-table of them and one small integer per record (bytes or an :mod:`array`), so equal values share one
-object, as they do after a parse; a column of mostly distinct strings as one string joined by a
-separator it does not contain; anything else as a plain list. Decoding is a handful of C-level
-passes and one generated constructor call per record (:func:`_constructor`).
+Records are stored column by column (:func:`encode_records`, :func:`encode_column`): a column with
+few distinct values as a table of them and one small integer per record (bytes or an :mod:`array`),
+so equal values share one object, as they do after a parse; a column of mostly distinct strings as
+one string joined by a separator it does not contain; anything else as a plain list. Columns with
+tables of at most 256 values whose combinations are few are stored together, as one table of value
+tuples (the *joint* column). Decoding is a handful of C-level passes and one generated constructor
+call per record (:func:`_constructor`). Locations are not turned back into ``where`` entries until
+the rules look one up (``sunshine.loading._Where``).
 """
 
 from __future__ import annotations
