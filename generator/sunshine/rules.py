@@ -169,7 +169,10 @@ def _check_items(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
 
 
 def _check_inspectors(ds: model.Dataset, r: _Report, departments: set[str]) -> None:
+    unknown = r.target_codes.unknown() if any(ins.conflicts for ins in ds.inspectors) else set()
     for ins in ds.inspectors:
+        if ins.department in departments and not (ins.conflicts and not unknown.isdisjoint(ins.conflicts)):
+            continue  # nothing to report: the location is not looked up
         place = r.at(ins, "inspectors.csv", f"inspector {ins.id}")
         if ins.department not in departments:
             r.error(place, "department", _dept_msg(departments, ins.department))
@@ -527,7 +530,9 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
     codes_pass_plain: set[tuple[ResultCode, ...]] = set()  # codes that pass _check_codes without sub-codes
     codes_pass_sub: set[tuple[ResultCode, ...]] = set()  # ... and with sub-codes
     head = ApproverRole.HEAD
-    where_get = r.where.get if r.where else None
+    # Each result's file, looked up by subscript: a dict's (or a lazily filled dict subclass's) C
+    # lookup, not a Python-level ``get`` call per result.
+    where = r.where if r.where else None
     unknown_targets = r.target_codes.unknown()
 
     first_group: dict[tuple[str, str, str], int] = {}  # (task, target, department) -> first index
@@ -598,9 +603,12 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
                     break
                 passing.add(ir.codes)
         else:
-            if where_get is not None:
-                w = where_get(id(res))
-                if w is not None and w[0] != expected_file and w[0].startswith("results/"):
+            if where is not None:
+                try:
+                    file = where[id(res)][0]
+                except KeyError:
+                    continue  # not located: named by task, target, department and version
+                if file != expected_file and file.startswith("results/"):
                     flagged.append(i)
             continue
         flagged.append(i)
@@ -649,17 +657,24 @@ def _result_findings(c: _ResultsContext, res: model.Result) -> None:
         )
     version = ds.items.in_force(task.draw_date)
     for ir in res.items:
+        it = None
+        if ir.item in task.items and version is not None:
+            it = c.item_map(version).get(ir.item)
+        if (
+            ir.item in task.items
+            and (it is None or res.department not in task.departments or res.department in it.subjects)
+            and _codes_pass(ir.codes, not ir.sub_codes)
+        ):
+            continue  # nothing to report on this item: its location is not looked up
         iplace = r.at(ir, place[0], place[1])
         if ir.item not in task.items:
             r.error(iplace, "item", f"expected one of the task's items ({', '.join(task.items)}), got {ir.item!r}")
-        elif version is not None:
-            it = c.item_map(version).get(ir.item)
-            if it is not None and res.department in task.departments and res.department not in it.subjects:
-                r.error(
-                    iplace,
-                    "department",
-                    f"expected a subject (抽查主体) of item {ir.item} ({', '.join(it.subjects)}), got {res.department!r}",
-                )
+        elif it is not None and res.department in task.departments and res.department not in it.subjects:
+            r.error(
+                iplace,
+                "department",
+                f"expected a subject (抽查主体) of item {ir.item} ({', '.join(it.subjects)}), got {res.department!r}",
+            )
         _check_codes(ir, iplace, r)
     # versions and corrections (淄博 第十九条)
     if res.version == 1:
@@ -717,8 +732,12 @@ def _check_versions(key: tuple[str, str, str], rs: list[model.Result], r: _Repor
     rs.sort(key=lambda x: x.version)
     seen_versions = [x.version for x in rs]
     for i, res in enumerate(rs):
+        duplicate = bool(i) and res.version == rs[i - 1].version
+        earlier = bool(i) and res.published < rs[i - 1].published
+        if not (duplicate or res.version != i + 1 or earlier):
+            continue  # nothing to report: the location is not looked up
         place = r.at(res, "results", f"task {task_id}, target {target}, department {dept}, version {res.version}")
-        if i and res.version == rs[i - 1].version:
+        if duplicate:
             other = r.at(rs[i - 1], "results", "")
             r.error(place, "version", f"duplicate result version {res.version} (also at {other[0]}, {other[1]})")
         elif res.version != i + 1:
@@ -728,7 +747,7 @@ def _check_versions(key: tuple[str, str, str], rs: list[model.Result], r: _Repor
                 f"expected version {i + 1} (versions of a result are 1, 2, … without gaps; found "
                 f"{', '.join(map(str, seen_versions))}), got {res.version}",
             )
-        if i and res.published < rs[i - 1].published:
+        if earlier:
             r.error(
                 place,
                 "published",
