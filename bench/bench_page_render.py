@@ -13,6 +13,13 @@ template at a time, in this one process (no worker processes), into a fresh dire
 (``time.process_time``: the writer threads' mkdir/open/write too, after waiting for them), and
 pages per CPU-second of each. CPU, not wall time: the machine may be shared (the load average is
 printed). ``--profile`` runs cProfile over the rendering of every selected page instead.
+
+To compare with an earlier version, give its render.py and templates:
+
+    git show 7a2072d:generator/sunshine/portal/render.py > /tmp/old_render.py
+    mkdir /tmp/old_t && git archive 7a2072d theme/templates | tar -x -C /tmp/old_t
+    .venv/bin/python bench/bench_page_render.py --data /tmp/d100k \
+        --render-module /tmp/old_render.py --templates /tmp/old_t/theme/templates
 """
 
 from __future__ import annotations
@@ -41,11 +48,23 @@ def main() -> None:
                     help="at most this many pages of each template (0: all)")
     ap.add_argument("--profile", action="store_true", help="cProfile the rendering instead of timing it")
     ap.add_argument("--no-write", action="store_true", help="render but write nothing (no writer threads)")
+    ap.add_argument("--writers", type=int, default=0, help="writer threads (default: render.WRITERS)")
+    ap.add_argument("--render-module", type=Path,
+                    help="use this file as sunshine.portal.render (e.g. an earlier version, to compare)")
+    ap.add_argument("--templates", type=Path, default=REPO / "theme" / "templates",
+                    help="the theme templates (default: %(default)s)")
     args = ap.parse_args()
 
     from sunshine import data_cache
     from sunshine.loading import load_dataset
     from sunshine.portal import generator, ledger_view, render, views
+
+    if args.render_module:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("sunshine.portal._bench_render", args.render_module)
+        render = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(render)
 
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -61,7 +80,7 @@ def main() -> None:
     pages += ledger_view.pages(ledger, ds)
     print(f"views {time.perf_counter() - t0:.1f} s, {len(pages)} pages", flush=True)
     site = generator.site_globals(ds, {}, ledger)
-    templates = REPO / "theme" / "templates"
+    templates = args.templates
     env = render.make_environment(templates)
     env.globals["site"] = site
     digest = render.templates_digest(templates)
@@ -74,7 +93,8 @@ def main() -> None:
     out = args.work / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    r = render.Renderer(env, digest, out, writers=render.WRITERS)
+    writers = args.writers or render.WRITERS
+    r = render.Renderer(env, digest, out, writers=writers)
     if args.no_write:
         r._submit = lambda rel, key, fn, *a: r.files.__setitem__(rel, [key, 0, 0])  # noqa: SLF001
     gc.freeze()
@@ -89,22 +109,28 @@ def main() -> None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(40)
         return
     print(f"load average {os.getloadavg()[0]:.2f}")
-    print(f"{'template':24} {'pages':>7} {'thread s':>9} {'pages/s':>8} {'process s':>10} {'pages/s':>8}")
-    tot = [0, 0.0, 0.0]
+    print(f"{'template':24} {'pages':>7} {'thread s':>9} {'pages/s':>8} {'process s':>10} {'(system)':>9}"
+          f" {'pages/s':>8} {'wall s':>7}")
+    tot = [0, 0.0, 0.0, 0.0, 0.0]
+
+    def row(name: str, n: int, tc: float, tp: float, ts: float, wall: float) -> None:
+        print(f"{name:24} {n:7} {tc:9.2f} {n / tc:8.0f} {tp:10.2f} {ts:9.2f} {n / tp:8.0f} {wall:7.2f}",
+              flush=True)
+
     for name, ps in sorted(by_template.items(), key=lambda kv: -len(kv[1])):
-        c0, p0 = time.thread_time(), time.process_time()
+        c0, p0, w0 = time.thread_time(), os.times(), time.perf_counter()
         for p in ps:
             r.page(p, site_digest)
         c1 = time.thread_time()
-        r._collect()  # noqa: SLF001 - wait for the writer threads
-        p1 = time.process_time()
-        tc, tp = c1 - c0, p1 - p0
-        tot[0] += len(ps)
-        tot[1] += tc
-        tot[2] += tp
-        print(f"{name:24} {len(ps):7} {tc:9.2f} {len(ps) / tc:8.0f} {tp:10.2f} {len(ps) / tp:8.0f}", flush=True)
+        r.finish() if not args.no_write else None  # wait for the writer threads
+        r._pool = render.ThreadPoolExecutor(max_workers=writers)  # noqa: SLF001 - for the next template
+        p1, w1 = os.times(), time.perf_counter()
+        tc, tp, ts = c1 - c0, (p1.user + p1.system) - (p0.user + p0.system), p1.system - p0.system
+        for i, x in enumerate(figures := (len(ps), tc, tp, ts, w1 - w0)):
+            tot[i] += x
+        row(name, *figures)
     r.finish()
-    print(f"{'total':24} {tot[0]:7} {tot[1]:9.2f} {tot[0] / tot[1]:8.0f} {tot[2]:10.2f} {tot[0] / tot[2]:8.0f}")
+    row("total", *tot)
 
 
 if __name__ == "__main__":

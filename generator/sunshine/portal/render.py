@@ -11,9 +11,13 @@ The new output directory is always a fresh tree: nothing in the previous output 
 written to, so a failed build cannot damage it.
 
 Rendering is CPU work and stays in the calling thread; the file-system work (``mkdir``, ``open``,
-``write``, ``link``) goes to a small pool of writer threads, which release the GIL in system calls
-(on virtualised disks a page costs far more in system calls than in rendering). To use every core,
-:mod:`.parallel` runs one Renderer per forked worker process over its share of the pages.
+``write``, ``fstat``, ``link``) goes to a writer thread, which releases the GIL in system calls
+(on virtualised disks a page costs about as much in system calls as in rendering), in batches of
+:data:`BATCH` writes. One writer thread per process: each more thread costs CPU in GIL hand-overs
+and in the kernel (threads making directories in one parent directory contend for its lock)
+without writing faster, since the system calls are CPU work too (measured with
+``bench/bench_page_render.py --writers``). Directories are made once per Renderer. To use every
+core, :mod:`.parallel` runs one Renderer per forked worker process over its share of the pages.
 
 Per page, the work is kept small: :class:`PortalEnvironment` resolves ``x.y`` on plain dicts
 without a failed attribute lookup first, and the shared chrome (``_head.html``, ``_header.html``,
@@ -40,8 +44,9 @@ from ..errors import BuildError
 from .views import Page, root_of
 
 MANIFEST_VERSION = 1
-WRITERS = 8  # writer threads
+WRITERS = 1  # writer threads (see the module docstring)
 MAX_PENDING = 4096  # queued writes before the renderer waits (bounds memory)
+BATCH = 16  # writes per writer-thread task
 CHROME_PARTS = ("head", "header", "footer")  # theme/templates/_<part>.html, see Renderer.chrome
 
 
@@ -160,35 +165,48 @@ def save_manifest(path: Path, files: dict[str, list]) -> None:
     os.replace(tmp, path)
 
 
-def _ensure_dir(d: Path) -> None:
+def _ensure_dir(d: str, made: set[str]) -> None:
+    """Make directory *d* (and its parents) unless *made* says it exists. A directory goes into
+    *made* only once it exists, so another writer thread never skips one that is still being made
+    (two threads may both call ``mkdir``: the second finds it there)."""
+    if d in made:
+        return
     try:
         os.mkdir(d)
     except FileExistsError:
         pass
     except FileNotFoundError:
         os.makedirs(d, exist_ok=True)
+    made.add(d)
 
 
-def _write(dst: Path, data: bytes) -> tuple[int, int]:
-    _ensure_dir(dst.parent)
+def _write(dst: str, data: bytes, made: set[str]) -> tuple[int, int]:
+    """Create *dst* (which must not exist) with *data*; its size and mtime as written (``fstat``
+    before ``close``: closing a file does not change them)."""
+    _ensure_dir(dst.rpartition("/")[0], made)
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        st = os.fstat(fd)
     finally:
         os.close(fd)
-    st = os.stat(dst)
     return st.st_size, st.st_mtime_ns
 
 
-def _link(src: Path, dst: Path, old: list) -> tuple[int, int]:
-    _ensure_dir(dst.parent)
+def _link(src: str, dst: str, old: list, made: set[str]) -> tuple[int, int]:
+    _ensure_dir(dst.rpartition("/")[0], made)
     try:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
     return old[1], old[2]
+
+
+def _run_batch(jobs: list[tuple]) -> list[tuple[int, int]]:
+    """A writer thread's task: several writes or links, in order (the first error stops it)."""
+    return [fn(*args) for fn, *args in jobs]
 
 
 class Renderer:
@@ -222,7 +240,13 @@ class Renderer:
         self._templates: dict[str, jinja2.Template] = {}
         self._chrome: dict[tuple[str, str], dict | None] = {}
         self._pool = ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="sunshine-write")
-        self._pending: deque[tuple[str, str, Future]] = deque()
+        self._out = os.fspath(out)
+        self._previous = os.fspath(previous) if previous is not None else None
+        self._made: set[str] = set()  # directories known to exist in *out* (see _ensure_dir)
+        self._batch: list[tuple] = []  # writes not yet handed to the writer threads
+        self._batch_rels: list[tuple[str, str]] = []  # their (path, key)
+        self._pending: deque[tuple[list[tuple[str, str]], Future]] = deque()  # handed over, not collected
+        self._queued = 0  # writes in _pending
 
     def _template(self, name: str) -> jinja2.Template:
         t = self._templates.get(name)
@@ -261,29 +285,45 @@ class Renderer:
         return parts
 
     def _submit(self, rel: str, key: str, fn, *args) -> None:
+        """Queue ``fn(*args, made)`` for the writer threads, :data:`BATCH` at a time (one task
+        per write cost more CPU in the hand-over than the system calls of a small page)."""
         self.files[rel] = [key, 0, 0]
-        self._pending.append((rel, key, self._pool.submit(fn, *args)))
-        if len(self._pending) > MAX_PENDING:
+        self._batch.append((fn, *args, self._made))
+        self._batch_rels.append((rel, key))
+        if len(self._batch) >= BATCH:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if not self._batch:
+            return
+        jobs, rels = self._batch, self._batch_rels
+        self._batch, self._batch_rels = [], []
+        self._pending.append((rels, self._pool.submit(_run_batch, jobs)))
+        self._queued += len(jobs)
+        if self._queued > MAX_PENDING:
             self._collect(MAX_PENDING // 2)
 
     def _collect(self, keep: int = 0) -> None:
+        """Wait for handed-over writes until at most *keep* are outstanding; record their sizes
+        and mtimes. Raises the first error of a writer thread (in the order of the writes)."""
         try:
-            while len(self._pending) > keep:
-                rel, key, fut = self._pending.popleft()
-                size, mtime = fut.result()
-                self.files[rel] = [key, size, mtime]
+            while self._queued > keep and self._pending:
+                rels, fut = self._pending.popleft()
+                self._queued -= len(rels)
+                for (rel, key), (size, mtime) in zip(rels, fut.result(), strict=True):
+                    self.files[rel] = [key, size, mtime]
         except BaseException:
-            for _, _, fut in self._pending:
-                fut.cancel()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self.abort()
             raise
 
     def finish(self) -> None:
+        self._hand_over()
         self._collect()
         self._pool.shutdown(wait=True)
 
     def abort(self) -> None:
-        for _, _, fut in self._pending:
+        self._batch, self._batch_rels = [], []
+        for _, fut in self._pending:
             fut.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -291,9 +331,9 @@ class Renderer:
         old = self.old.get(rel)
         if self.previous is None or not old or old[0] != key:
             return False
-        src = self.previous / rel
+        src = f"{self._previous}/{rel}"
         try:
-            st = src.stat()
+            st = os.stat(src)
         except OSError:
             return False
         if st.st_size != old[1] or st.st_mtime_ns != old[2]:
@@ -302,7 +342,7 @@ class Renderer:
             self.files[rel] = [key, old[1], old[2]]
             self.reused += 1
             return True
-        self._submit(rel, key, _link, src, self.out / rel, old)
+        self._submit(rel, key, _link, src, f"{self._out}/{rel}", old)
         self.reused += 1
         return True
 
@@ -328,7 +368,7 @@ class Renderer:
             raise BuildError(f"rendering {page.path} with {page.template}: {exc}") from exc
         data = html.encode("utf-8")
         self.render_seconds += time.perf_counter() - t0
-        self._submit(page.path, key, _write, self.out / page.path, data)
+        self._submit(page.path, key, _write, f"{self._out}/{page.path}", data)
         self.rendered += 1
 
     def file(self, rel: str, data: bytes) -> None:
@@ -338,5 +378,5 @@ class Renderer:
         key = "sha256:" + hashlib.sha256(data).hexdigest()[:40]
         if self._try_reuse(rel, key):
             return
-        self._submit(rel, key, _write, self.out / rel, data)
+        self._submit(rel, key, _write, f"{self._out}/{rel}", data)
         self.rendered += 1
