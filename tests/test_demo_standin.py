@@ -118,3 +118,66 @@ def test_thinning_rejects_unknown_tasks_and_targets(standin):
     tid = ds.tasks()[0].id
     with pytest.raises(ValueError, match=rf"selections\['{tid}'\]: expected codes of the target directory, got 'NOPE'"):
         demo.thin_selections(ds, {tid: ["NOPE"]}, 10)
+
+
+def test_written_dataset_is_what_loading_the_files_gives(tmp_path):
+    """demo-data --no-ledger makes its stand-in results from the dataset it wrote, not a re-parse of the files."""
+    opts = demo.Options(scale=2_000, tasks=40)
+    summary = demo.write(str(tmp_path / "d"), opts, keep_dataset=True)
+    loaded = loading.load_dataset(str(tmp_path / "d"))
+    kept = summary.dataset
+    assert kept is not None
+    assert (kept.jurisdiction, kept.items, kept.plans, kept.results) == (loaded.jurisdiction, loaded.items, loaded.plans, ())
+    assert kept.targets == loaded.targets and len(kept.targets) == 2_000
+    assert kept.inspectors == loaded.inspectors
+    assert demo.write(str(tmp_path / "e"), opts).dataset is None  # streamed only
+
+
+def _reference_standin(ds, seed: int) -> dict[str, list[str]]:
+    """The straightforward stand-in selections: every task scans the whole directory with Scope.matches.
+
+    What demo_ledger.standin_selections computes with indexes, cached pools and incremental cap counts."""
+    import random
+
+    cap = ds.jurisdiction.settings.max_checks_per_target_per_year
+    checks: dict[int, Counter] = {}
+    at_cap: dict[int, set[str]] = {}
+    out: dict[str, list[str]] = {}
+    for tp in demo_ledger._task_plans(ds):
+        t = tp.task
+        items = ds.items.in_force(t.draw_date) or ds.items.current
+        kinds = {k for iid in t.items for k in items.item(iid).target_kinds}
+        members: dict[str, list[str]] = {s.id: [] for s in t.strata}
+        for tg in ds.targets:
+            if t.scope.matches(tg) and tg.kind in kinds:
+                s = _stratum_for(tg, t.strata)
+                if s is not None:
+                    members[s.id].append(tg.code)
+        full = at_cap.setdefault(t.year, set())
+        counts = checks.setdefault(t.year, Counter())
+        rng = random.Random(f"sunshine-demo/{seed}/standin/{t.id}")
+        chosen: list[str] = []
+        for s in t.strata:
+            m = members[s.id]
+            capped = sum(1 for c in m if c in full)
+            k = s.sample_size(len(m) - capped)
+            chosen += [c for c in rng.sample(m, min(len(m), k + capped)) if c not in full][:k]
+        for c in chosen:
+            counts[c] += 1
+            if counts[c] >= cap:
+                full.add(c)
+        out[t.id] = chosen
+    return out
+
+
+@pytest.mark.parametrize("scale,tasks,seed", [(400, 120, 2025), (3_000, 90, 11), (10_000, 60, 2025)])
+def test_standin_selections_equal_the_straightforward_scan(scale, tasks, seed, standin):
+    if scale == SCALE:
+        ds = standin[1]
+    else:  # few targets for many tasks: the annual cap binds often
+        ds = demo.generate(demo.Options(scale=scale, tasks=tasks, seed=seed))
+    got = demo_ledger.standin_selections(ds, seed)
+    assert got == _reference_standin(ds, seed)
+    if scale == 400:
+        per_year = Counter((c, ds.task(tid).year) for tid, codes in got.items() for c in codes)
+        assert max(per_year.values()) == ds.jurisdiction.settings.max_checks_per_target_per_year  # the cap was hit
