@@ -293,8 +293,10 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
     targets = ds.targets
     by_division: dict[str, list[int]] = {}
     by_industry: dict[str, list[int]] = {}
+    division_of: dict[str, str] = {}
     for n, t in enumerate(targets):
         by_division.setdefault(t.division, []).append(n)
+        division_of[t.code] = t.division
         for ind in set(t.industries):
             by_industry.setdefault(ind, []).append(n)
 
@@ -316,6 +318,10 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
     shapes: dict[tuple, tuple[dict[str, list[str]], dict[str, str]]] = {}
     checks: dict[int, dict[str, int]] = {}  # year -> code -> tasks drawn before that selected it
     at_cap: dict[int, set[str]] = {}  # year -> codes selected *cap* times already
+    # year -> division -> the codes of at_cap[year] in the order they reached the cap; a shape counts
+    # its members at the cap incrementally: per (shape, year), how far it has read each division's list
+    capped_by_div: dict[int, dict[str, list[str]]] = {}
+    seen: dict[tuple, tuple[dict[str, int], Counter]] = {}
     selections: dict[str, list[str]] = {}
     for tp in _task_plans(ds):
         t = tp.task
@@ -330,25 +336,40 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
             only = t.strata[0].id if t.strata and t.strata[0].remainder else None  # one stratum takes all
             ok_kinds = kinds & set(scope.kinds) if scope.kinds else kinds
             statuses = frozenset(scope.statuses)
+            by_profile: dict[tuple, str | None] = {}  # (credit class, flags) -> stratum id: all _stratum_for reads
             for n in candidates(scope.divisions, scope.industries):  # exact on divisions and industries
                 tg = targets[n]
                 if tg.kind in ok_kinds and (not statuses or tg.status in statuses):
                     sid = only
                     if sid is None:
-                        s = _stratum_for(tg, t.strata)
-                        if s is None:
+                        profile = (tg.credit_class, tg.flags)
+                        if profile in by_profile:
+                            sid = by_profile[profile]
+                        else:
+                            s = _stratum_for(tg, t.strata)
+                            sid = by_profile[profile] = None if s is None else s.id
+                        if sid is None:
                             continue
-                        sid = s.id
                     per_stratum[sid].append(tg.code)
                     stratum_of[tg.code] = sid
             shape = shapes[key] = (per_stratum, stratum_of)
         per_stratum, stratum_of = shape
         full = at_cap.setdefault(t.year, set())
         counts = checks.setdefault(t.year, {})
-        if len(full) < len(stratum_of):
-            capped_in = Counter(stratum_of[c] for c in full if c in stratum_of)
-        else:
-            capped_in = Counter(s for c, s in stratum_of.items() if c in full)
+        lists = capped_by_div.setdefault(t.year, {})
+        state = seen.get((key, t.year))
+        if state is None:
+            state = seen[(key, t.year)] = ({}, Counter())
+        read, capped_in = state
+        for div, codes in lists.items():  # the members that reached the cap since this shape last looked
+            if t.scope.divisions and not div.startswith(t.scope.divisions):
+                continue
+            start = read.get(div, 0)
+            for c in codes[start:]:
+                sid = stratum_of.get(c)
+                if sid is not None:
+                    capped_in[sid] += 1
+            read[div] = len(codes)
         rng = random.Random(f"sunshine-demo/{seed}/standin/{t.id}")
         chosen: list[str] = []
         for s in t.strata:
@@ -359,8 +380,9 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
             chosen += picked[:k]
         for c in chosen:
             counts[c] = counts.get(c, 0) + 1
-            if counts[c] >= cap:
+            if counts[c] >= cap and c not in full:
                 full.add(c)
+                lists.setdefault(division_of[c], []).append(c)
         selections[t.id] = chosen
         progress(f"task {t.id}: {len(chosen)} targets (stand-in selection)")
     return selections
