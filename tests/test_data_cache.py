@@ -522,3 +522,21 @@ def test_loading_restores_the_gc_state(data, tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_cached_state_that_does_not_fit_is_a_miss_with_a_warning(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    (root / "results").mkdir(parents=True)
+    f = root / "results" / "2025.csv"
+    f.write_text(HEADER + "\n" + _results_rows(3), encoding="utf-8")
+    cdir = tmp_path / "cache"
+    _check_cached_equals_cold(root, cdir, [])
+    entry = _entry(cdir)
+    segments = entry.segments(print, "x")
+    segments[-1]["state"] = {"cols": {"task": 0}, "width": 13, "lines": "four"}  # not a line count
+    DataCache(cdir).put("results", "results/2025.csv", entry.file, entry.size, segments)
+    with f.open("a", encoding="utf-8") as fh:
+        fh.write(_results_rows(1, 8))
+    warnings: list[str] = []
+    cache = _check_cached_equals_cold(root, cdir, warnings)
+    assert cache.misses == ["results/2025.csv"] and len(warnings) == 1 and "unusable" in warnings[0]

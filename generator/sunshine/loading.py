@@ -338,7 +338,12 @@ def _cached_parse(cache: "DataCache", root: str, rel: str, kind: str,
         if got is not None and state is not None and got[2][0] == "lines":
             old, found, locs = got
             tail: list[Problem] = []
-            grown = resume(cut, state, old, locs, tail)
+            try:
+                grown = resume(cut, state, old, locs, tail)
+            except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+                # a checksummed entry whose state does not fit this parser: only a miss
+                cache.warn(f"data cache entry for {rel}: unusable ({type(exc).__name__}: {exc}); parsing it again")
+                grown = None
             if grown is not None:  # else the new bytes cannot be read on their own: a full parse below
                 records, all_locs, new_locs, new_state, appended_only = grown
                 problems.extend(found)
