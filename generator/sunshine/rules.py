@@ -541,6 +541,7 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
     first_check: dict[tuple[str, int], str] = {}  # (target, year) -> first task id (version 1 only)
     more_check: dict[tuple[str, int], set[str]] = {}  # the task ids, when several
     flagged: list[int] = []  # results that go to the rules
+    last_task: str | None = None
 
     for i, res in enumerate(results):
         task_id = res.task
@@ -557,10 +558,12 @@ def _check_results(ds: model.Dataset, r: _Report, cal: Calendar) -> None:
                 more.append(i)
         elif version != 1:
             odd_first.append(key)
-        ti = task_info.get(task_id)
-        if ti is None:
-            ti = task_info[task_id] = info(task_id)
-        task, ok_by_dept, expected_file, start, year = ti
+        if task_id != last_task:  # results come grouped by task: look the task up when it changes
+            ti = task_info.get(task_id)
+            if ti is None:
+                ti = task_info[task_id] = info(task_id)
+            task, ok_by_dept, expected_file, start, year = ti
+            last_task = task_id
         if task is None:
             flagged.append(i)
             continue
