@@ -88,7 +88,7 @@ def test_incremental_equals_a_full_build_when_pages_appear_and_disappear(data, t
     _build(data, ref, incremental=False)
     assert _snapshot(out) == _snapshot(ref)
     cache = tmp_path / "output.cache"
-    assert sorted(p.name for p in cache.iterdir()) == ["data", "manifest.json", "state.json"]
+    assert sorted(p.name for p in cache.iterdir()) == ["data", "manifest.json", "state.json", "templates"]
 
 
 def test_unchanged_pages_are_not_touched(data, tmp_path):
@@ -395,3 +395,11 @@ def test_changed_results_needs_a_line_break_at_the_old_end(tmp_path):
     f.write_bytes(f.read_bytes() + b"x\nt1,c1,amr\n")
     keys, why = portal_build.changed_results(tmp_path, old, portal_build.scan_data(tmp_path, old))
     assert keys is None and "could not be read" in why
+
+
+def test_the_number_of_workers_is_not_part_of_the_fingerprint(data, tmp_path):
+    out = tmp_path / "output"
+    _build(data, out, extra_settings={"SUNSHINE_WORKERS": 1})
+    s = _build(data, out, extra_settings={"SUNSHINE_WORKERS": 2})
+    assert s.mode == "unchanged", s.why_full
+    assert list((tmp_path / "output.cache" / "templates").iterdir())  # compiled templates kept for the next build

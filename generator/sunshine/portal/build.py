@@ -246,6 +246,7 @@ STATE_VERSION = 1
 JOURNAL_VERSION = 1
 # Settings that carry this build's data, not its configuration (left out of the fingerprint).
 _RUN_SETTINGS = {"OUTPUT_PATH", "SUNSHINE_DATA", "SUNSHINE_DATASET", "SUNSHINE_LEDGER", "SUNSHINE_CALENDAR",
+                 "SUNSHINE_CACHE_DIR", "SUNSHINE_DELTA", "SUNSHINE_PREVIOUS_PAGES", "SUNSHINE_WORKERS",
                  "SUNSHINE_PREVIOUS_OUTPUT", "SUNSHINE_MANIFEST", "SUNSHINE_REPORT", "SUNSHINE_IN_PLACE"}
 
 
@@ -573,9 +574,11 @@ def _same_bytes(a: Path, b: Path) -> bool:
 
 def _output_matches(output: Path, manifest: dict[str, list]) -> bool:
     """Whether every file the manifest lists is still in *output* with its recorded size and mtime."""
+    root = os.fspath(output) + os.sep
+    stat = os.stat
     for rel, row in manifest.items():
         try:
-            st = os.stat(output / rel)
+            st = stat(root + rel)
         except OSError:
             return False
         if not isinstance(row, list) or len(row) != 3 or (st.st_size, st.st_mtime_ns) != (row[1], row[2]):
@@ -742,6 +745,7 @@ def _build_site(
         SUNSHINE_MANIFEST=manifest,
         SUNSHINE_REPORT=report,
         SUNSHINE_IN_PLACE=in_place,
+        SUNSHINE_CACHE_DIR=str(cache_dir),
     )
     if delta_keys is not None:
         settings.update(SUNSHINE_DELTA=delta_keys, SUNSHINE_PREVIOUS_PAGES=old_pages)

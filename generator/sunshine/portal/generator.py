@@ -7,6 +7,8 @@ Settings it reads (``pelicanconf.py``):
 ``SUNSHINE_PUBLIC_URL``    absolute URL of the published site, for the sitemap and Atom feeds
                            (default ``https://<origin>/``); pages always link relatively
 ``SUNSHINE_SEARCH``        whether the pages carry the Pagefind search UI (``sunshine build`` sets it)
+``SUNSHINE_CACHE_DIR``     a directory for compiled templates kept between builds (``sunshine build``
+                           sets ``<output>.cache``)
 ``SUNSHINE_WORKERS``       processes rendering the record pages (default: one per core from 2,000
                            pages on; 1 = no worker processes; see :mod:`.parallel`)
 
@@ -28,6 +30,7 @@ import os
 import time
 from pathlib import Path
 
+import jinja2
 from pelican.generators import Generator
 
 from .. import model
@@ -223,6 +226,15 @@ class PortalGenerator(Generator):
         templates = Path(self.theme) / "templates"
         env = make_environment(templates)
         env.globals["site"] = self.site
+        cache = self.settings.get("SUNSHINE_CACHE_DIR")
+        if cache:  # compiled templates kept between builds (keyed by each template's source)
+            (Path(cache) / "templates").mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(Path(cache) / "templates"))
+        for name in env.list_templates(extensions=["html"]):
+            try:  # compiled once here, before the workers fork, instead of once in each of them
+                env.get_template(name)
+            except jinja2.TemplateError as exc:
+                raise BuildError(f"theme template {name}: {exc}") from exc
         digest = templates_digest(templates)
 
         def make_renderer() -> Renderer:

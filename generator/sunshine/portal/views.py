@@ -56,6 +56,7 @@ def root_of(path: str) -> str:
 
 
 _MONTH_LEN = len("2026-01")
+_FAMILY_HEADS = ("enterprises/", "tasks/", "results/")
 
 
 def family_of(path: str) -> tuple[str, str] | None:
@@ -65,8 +66,10 @@ def family_of(path: str) -> tuple[str, str] | None:
     ``results/tasks/<id>/[<n>/]index.html`` → ``("rtask", id)``; ``results/<YYYY-MM>/[<n>/]index.html`` →
     ``("month", "YYYY-MM")``. A family's pages depend only on the result groups of that target, task or
     month (and on files a :class:`Delta` build requires unchanged); everything else is site-wide."""
+    if not path.endswith("/index.html") or not path.startswith(_FAMILY_HEADS):
+        return None
     parts = path.split("/")
-    if parts[-1] != "index.html" or len(parts) < 3:
+    if len(parts) < 3:
         return None
     head = parts[0]
     if head == "enterprises" and len(parts) == 3:
