@@ -45,9 +45,11 @@ t0 = time.perf_counter()
 s = build_site(Path(sys.argv[1]), Path(sys.argv[2]), search=False, incremental=sys.argv[3] == "1", quiet=True)
 wall = time.perf_counter() - t0
 ru = resource.getrusage(resource.RUSAGE_SELF)
+rc = resource.getrusage(resource.RUSAGE_CHILDREN)  # the forked workers
 print(json.dumps({"wall": wall, "pages": s.pages, "rendered": s.rendered, "reused": s.reused,
                   "mode": s.mode, "why_full": s.why_full, "scope": s.scope, "published": s.published, "deleted": s.deleted,
-                  "timings": s.timings, "maxrss_kb": ru.ru_maxrss, "cpu": ru.ru_utime + ru.ru_stime}))
+                  "timings": s.timings, "maxrss_kb": ru.ru_maxrss,
+                  "cpu": ru.ru_utime + ru.ru_stime + rc.ru_utime + rc.ru_stime}))
 """
 
 
@@ -158,9 +160,11 @@ def main() -> None:
     print(f"    pages/s (Jinja2 only):  {cpu_pps:8.0f}")
     print(f"    pages/s (views+render+write): {pps:8.0f}   (goal >= 2,500: {'MET' if pps >= 2500 else 'MISSED'})")
     print(f"    pages/s (whole build):  {full['rendered'] / full['wall']:8.0f}")
-    print(f"    CPU time (user+sys):    {full['cpu']:8.1f} s   load average now {os.getloadavg()[0]:.1f}")
+    print(f"    CPU time (user+sys, build process and its workers): {full['cpu']:8.1f} s   load average now "
+          f"{os.getloadavg()[0]:.1f}")
     peak = full['maxrss_kb'] * 1024
-    print(f"    peak memory:            {peak / 2**30:8.2f} GiB (goal <= 4 GB: {'MET' if peak <= 4e9 else 'MISSED'})")
+    print(f"    peak RSS of the build process: {peak / 2**30:8.2f} GiB (its workers share most of it copy-on-write: "
+          f"bench_render.py measures the whole tree's Pss against the 4 GB goal)")
     enterprise_pages = sum(1 for _ in (site / "enterprises").glob("*/index.html"))
     print(f"    enterprise pages:       {enterprise_pages:8,d}")
 
