@@ -6,9 +6,10 @@ the deadline, a conflict naming an unknown target, …). It never raises for bad
 
 ``where`` maps ``id(record)`` to ``(file, location)`` for messages; :mod:`sunshine.loading` fills it
 while parsing. Without it, locations are derived from the records (``plans/2025.yaml``,
-``versions[0].tasks[2]``; results are named by task, target, department and version). The rules look
-a record up (``get``) only when they report on it, plus each result's file for the results-file rule
-(``where[id(result)]``, KeyError when not located), so a lazily filled mapping costs little.
+``versions[0].tasks[2]``; results are named by task, target, department and version). Plan versions
+and tasks (a few thousand) are looked up (``get``) as they are checked; results, their items and
+inspectors only when a finding is reported on them, plus each result's file for the results-file
+rule (``where[id(result)]``, KeyError when not located), so a lazily filled mapping costs little.
 
 Each rule cites its source; ``docs/data-format.md`` ("Rules checked by `sunshine validate`") lists
 them all with their severity.
