@@ -279,8 +279,10 @@ def standin_selections(ds: Dataset, seed: int, *, progress: Callable[[str], None
     are marked as stand-ins in the data README. Deterministic in *seed*.
 
     Fast at a million targets: the directory is indexed once by division and by industry code, each
-    distinct (scope, kinds, strata) shape is resolved to its per-stratum candidate lists once, and a
-    task only subtracts the targets at the annual cap.
+    distinct (scope, kinds, strata) shape is resolved to its per-stratum candidate lists once (a
+    target's stratum looked up once per credit class and flags), and a task only subtracts the targets
+    at the annual cap, which each shape counts incrementally (the codes that reached the cap since it
+    last looked, per division). tests/test_demo_standin.py compares it with a whole-directory scan.
     """
     import functools
     import itertools
