@@ -403,3 +403,19 @@ def test_the_number_of_workers_is_not_part_of_the_fingerprint(data, tmp_path):
     s = _build(data, out, extra_settings={"SUNSHINE_WORKERS": 2})
     assert s.mode == "unchanged", s.why_full
     assert list((tmp_path / "output.cache" / "templates").iterdir())  # compiled templates kept for the next build
+
+
+def test_delta_build_of_the_sample_data_with_its_ledger(tmp_path):
+    """The embedded sample (signed ledger, draws on enterprise pages): a correction appended to a result
+    is a delta build, and gives the same tree as a full build."""
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    rows = list(csv.reader((data / "results" / "2025.csv").open(encoding="utf-8-sig")))
+    last = dict(zip(rows[0], rows[-1]))
+    last.update(version="2", correction_reason="原结果录入错误", approver_role="head", entered="2025-10-08",
+                published="2025-10-09")
+    _append_rows(data, "results/2025.csv", [[last[h] for h in rows[0]]])
+    inc = _check_delta_equals_full(data, out, ref)
+    assert inc.scope == "1 result group(s) changed"
