@@ -540,3 +540,18 @@ def test_a_cached_state_that_does_not_fit_is_a_miss_with_a_warning(tmp_path, mon
     warnings: list[str] = []
     cache = _check_cached_equals_cold(root, cdir, warnings)
     assert cache.misses == ["results/2025.csv"] and len(warnings) == 1 and "unusable" in warnings[0]
+
+
+def test_file_digests_give_the_prefix_digest_at_any_cut(tmp_path):
+    import hashlib
+
+    raw = bytes(range(256)) * ((2 << 20) // 256) + b"tail\n"
+    f = tmp_path / "f"
+    f.write_bytes(raw)
+    full = hashlib.sha256(raw).hexdigest()
+    for cut in (1, 255, 1 << 20, (1 << 20) + 1, 2 << 20, len(raw) - 1):
+        digest, size, prefix, before = data_cache.file_digests(f, cut)
+        assert (digest, size) == (full, len(raw))
+        assert prefix == hashlib.sha256(raw[:cut]).hexdigest() and before == raw[cut - 1 : cut], cut
+    for cut in (None, 0, len(raw), len(raw) + 1):  # no proper prefix
+        assert data_cache.file_digests(f, cut) == (full, len(raw), None, b"")
