@@ -114,8 +114,10 @@ def main() -> None:
     tot = [0, 0.0, 0.0, 0.0, 0.0]
 
     def row(name: str, n: int, tc: float, tp: float, ts: float, wall: float) -> None:
-        print(f"{name:24} {n:7} {tc:9.2f} {n / tc:8.0f} {tp:10.2f} {ts:9.2f} {n / tp:8.0f} {wall:7.2f}",
-              flush=True)
+        def rate(seconds: float) -> str:  # os.times() counts in clock ticks: a tiny template may show 0
+            return f"{n / seconds:8.0f}" if seconds > 0 else f"{'-':>8}"
+
+        print(f"{name:24} {n:7} {tc:9.2f} {rate(tc)} {tp:10.2f} {ts:9.2f} {rate(tp)} {wall:7.2f}", flush=True)
 
     for name, ps in sorted(by_template.items(), key=lambda kv: -len(kv[1])):
         c0, p0, w0 = time.thread_time(), os.times(), time.perf_counter()
