@@ -100,6 +100,26 @@ def _gc_paused(method):
     return run
 
 
+# The site-wide pages, by kind (PortalGenerator.site_pages); the downloads page is made apart.
+SITE_PAGES = ("home", "items", "plans", "tasks", "results", "enterprises", "stats", "ledger", "verify", "search",
+              "404")
+
+
+class _Expand:
+    """A unit of work → its pages: ``("site", kind)`` or a record-page family (:mod:`.views`)."""
+
+    def __init__(self, gen: "PortalGenerator", families: views.FamilyPages) -> None:
+        self.gen, self.families = gen, families
+
+    def __call__(self, unit: tuple[str, str]) -> list[views.Page]:
+        if unit[0] == "site":
+            return self.gen.site_pages(unit[1])
+        return self.families(unit)
+
+    def forget(self) -> None:
+        self.families.forget()
+
+
 class PortalGenerator(Generator):
     """Writes every record page of the portal (see :mod:`sunshine.portal.views`)."""
 
@@ -122,48 +142,59 @@ class PortalGenerator(Generator):
             ledger = ledger_view.load(Path(data) / "ledger", ds) if data else None
         self.ds = ds
         self.ledger = ledger
-        self.ix = views.Index(ds)
+        self.ix = ix = views.Index(ds)
         self.site = site_globals(ds, self.settings, ledger)
         self.context["site"] = self.site  # base.html of Pelican's own pages (content/) uses it too
-        draws = ledger["draws"] if ledger else {}
-        draws_by_target = ledger["by_target"] if ledger else {}
-        ix = self.ix
+        self.draws = ledger["draws"] if ledger else {}
+        self.draws_by_target = ledger["by_target"] if ledger else {}
         keys = self.settings.get("SUNSHINE_DELTA")
         self.delta = None if keys is None else views.Delta.from_keys(ix, keys)
-        only = self.delta
-        pages: list[views.Page] = []
-        pages.append(views.Page(path="index.html", template="index.html",
-                                ctx=views.home_context(ix, ledger), title="首页", section="home"))
-        pages += views.item_pages(ix)
-        pages += views.plan_pages(ix)
-        pages.append(views.task_index_page(ix, draws))
-        pages.append(views.result_index_page(ix))
-        # the task, result-listing and enterprise pages: made family by family where they are rendered
-        self.families = views.record_families(ix, draws_by_target, only)
-        self.family_pages = views.FamilyPages(ix, draws, draws_by_target)
-        pages.append(views.Page(path="enterprises/index.html", template="enterprises.html",
-                                ctx={"count": len(set(ix.by_target) | set(draws_by_target))},
-                                title="检查对象查询", section="enterprises"))
-        pages.append(views.Page(path="stats/index.html", template="stats.html",
-                                ctx=stats.context(ds, ix, self._calendar()), title="统计", section="stats"))
-        pages += ledger_view.pages(ledger, ds)
-        # the downloads are made in generate_output, while the pages are rendered (they are
-        # needed only by this page, rendered last)
+        # Every page is made where it is rendered (generate_output: on every core), family by family: the
+        # site-wide pages, then the task, result-listing and enterprise pages (only those a delta build
+        # touches). The downloads page is made last, by this process, once the downloads exist.
+        self.families = [("site", name) for name in SITE_PAGES]
+        self.families += views.record_families(ix, self.draws_by_target, self.delta)
+        self.expand = _Expand(self, views.FamilyPages(ix, self.draws, self.draws_by_target))
         self.data_page = views.Page(path="data/index.html", template="data.html", ctx={}, title="开放数据",
                                     section="data")
-        pages.append(self.data_page)
-        drawn = sorted(draws) if ledger else []
-        pages.append(views.Page(path="verify/index.html", template="verify.html",
-                                ctx={"tasks": [{"id": t, "name": ix.tasks[t].name if t in ix.tasks else t}
-                                               for t in drawn],
-                                     "origin": ds.jurisdiction.origin},
-                                title="在浏览器中验证", section="ledger"))
-        pages.append(views.Page(path="search/index.html", template="search.html",
-                                ctx={}, title="全文搜索", section="search"))
-        pages.append(views.Page(path="404.html", template="404.html", ctx={}, title="页面不存在"))
-        self.pages = pages  # the site-wide pages
-        self.lookup_rows = views.enterprise_lookup_rows(ix, draws_by_target)
         self.context_seconds = time.perf_counter() - t0
+
+    def site_pages(self, name: str) -> list[views.Page]:
+        """The site-wide pages of one kind (see :data:`SITE_PAGES`)."""
+        ix, ds, ledger = self.ix, self.ds, self.ledger
+        if name == "home":
+            return [views.Page(path="index.html", template="index.html", ctx=views.home_context(ix, ledger),
+                               title="首页", section="home")]
+        if name == "items":
+            return views.item_pages(ix)
+        if name == "plans":
+            return views.plan_pages(ix)
+        if name == "tasks":
+            return [views.task_index_page(ix, self.draws)]
+        if name == "results":
+            return [views.result_index_page(ix)]
+        if name == "enterprises":
+            return [views.Page(path="enterprises/index.html", template="enterprises.html",
+                               ctx={"count": len(set(ix.by_target) | set(self.draws_by_target))},
+                               title="检查对象查询", section="enterprises")]
+        if name == "stats":
+            return [views.Page(path="stats/index.html", template="stats.html",
+                               ctx=stats.context(ds, ix, self._calendar()), title="统计", section="stats")]
+        if name == "ledger":
+            return ledger_view.pages(ledger, ds)
+        if name == "verify":
+            drawn = sorted(self.draws) if ledger else []
+            return [views.Page(path="verify/index.html", template="verify.html",
+                               ctx={"tasks": [{"id": t, "name": ix.tasks[t].name if t in ix.tasks else t}
+                                              for t in drawn],
+                                    "origin": ds.jurisdiction.origin},
+                               title="在浏览器中验证", section="ledger")]
+        if name == "search":
+            return [views.Page(path="search/index.html", template="search.html", ctx={}, title="全文搜索",
+                               section="search")]
+        if name == "404":
+            return [views.Page(path="404.html", template="404.html", ctx={}, title="页面不存在")]
+        raise ValueError(f"expected one of {', '.join(SITE_PAGES)}, got {name!r}")
 
     def _calendar(self):
         cal = self.settings.get("SUNSHINE_CALENDAR")
@@ -178,8 +209,7 @@ class PortalGenerator(Generator):
         or by default one per core once there are at least :data:`parallel.MIN_PAGES` pages."""
         n = self.settings.get("SUNSHINE_WORKERS")
         if n in (None, "", "auto"):
-            many = len(self.pages) + len(self.families) >= parallel.MIN_PAGES
-            return parallel.default_workers() if many else 1
+            return parallel.default_workers() if len(self.families) >= parallel.MIN_PAGES else 1
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise BuildError(f"SUNSHINE_WORKERS: expected a whole number >= 1 or 'auto', got {n!r}")
         return n
@@ -192,7 +222,7 @@ class PortalGenerator(Generator):
             renderer.file(rel, data)
         for rel, data in (self.ledger or {}).get("files", {}).items():
             renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
-        for rel, data in lookup.files(self.lookup_rows).items():
+        for rel, data in lookup.files(views.enterprise_lookup_rows(self.ix, self.draws_by_target)).items():
             renderer.file(rel, data)
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():
             renderer.file(rel, data)
@@ -260,9 +290,8 @@ class PortalGenerator(Generator):
             else:
                 def between() -> None:
                     listing[:] = self._write_files(renderer)
-            units = [p for p in self.pages if p is not self.data_page] + self.families
-            figures = parallel.render_pages(renderer, make_renderer, units, site_digest, self.workers(),
-                                            between=between, expand=self.family_pages)
+            figures = parallel.render_pages(renderer, make_renderer, self.families, site_digest, self.workers(),
+                                            between=between, expand=self.expand)
             if side is not None:
                 listing, side = side.join(renderer), None
             self.data_page.ctx = {"downloads": listing}
