@@ -43,6 +43,7 @@ class _LazyCodes:
         self.ds = ds
         self._asked: set[str] | None = None
         self._known: set[str] = set()
+        self._unknown: set[str] = set()
         self._codes: set[str] | None = None
 
     def known(self) -> set[str]:
@@ -53,13 +54,15 @@ class _LazyCodes:
                 if ins.conflicts:
                     asked.update(ins.conflicts)
             self._known = asked.intersection(map(attrgetter("code"), self.ds.targets))
+            # known is a subset of asked: the same size means every asked code is known
+            self._unknown = asked - self._known if len(self._known) != len(asked) else set()
             self._asked = asked
         return self._known
 
     def unknown(self) -> set[str]:
         """The codes named by results and conflicts that are no target code (usually none)."""
-        known = self.known()
-        return self._asked - known  # type: ignore[operator]
+        self.known()
+        return self._unknown
 
     def __contains__(self, code: str) -> bool:
         known = self.known()
