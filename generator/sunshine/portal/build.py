@@ -335,13 +335,12 @@ def _with_code(state: dict) -> dict:
 
 # --------------------------------------------------------------------------- what changed in the data
 
-_CHUNK = 1 << 20
-
-
 def scan_data(data: Path, previous: dict | None = None) -> dict[str, list]:
     """Every file under *data*: relative path → ``[size, sha256, mtime_ns, prefix]``, where *prefix* is
     the SHA-256 of the file's first ``previous[rel][0]`` bytes when the file grew since *previous*
     (another scan), else ``""``: an appended file is one whose prefix equals its previous digest."""
+    from ..data_cache import file_digests
+
     previous = previous or {}
     out: dict[str, list] = {}
     for dirpath, dirs, files in os.walk(data):
@@ -349,23 +348,11 @@ def scan_data(data: Path, previous: dict | None = None) -> dict[str, list]:
         for name in sorted(files):
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, data).replace(os.sep, "/")
-            st = os.stat(path)
+            mtime = os.stat(path).st_mtime_ns
             old = previous.get(rel)
-            cut = old[0] if isinstance(old, list) and old and isinstance(old[0], int) and 0 < old[0] < st.st_size \
-                else -1
-            h = hashlib.sha256()
-            prefix = ""
-            done = 0
-            with open(path, "rb") as f:
-                while chunk := f.read(_CHUNK):
-                    if done < cut <= done + len(chunk):
-                        h.update(chunk[: cut - done])
-                        prefix = h.hexdigest()
-                        h.update(chunk[cut - done :])
-                    else:
-                        h.update(chunk)
-                    done += len(chunk)
-            out[rel] = [done, h.hexdigest(), st.st_mtime_ns, prefix]
+            cut = old[0] if isinstance(old, list) and old and isinstance(old[0], int) and old[0] > 0 else None
+            digest, size, prefix, _ = file_digests(path, cut)
+            out[rel] = [size, digest, mtime, prefix or ""]
     return out
 
 
