@@ -382,7 +382,7 @@ def test_appended_rows_give_exactly_a_full_parse(bom, crlf, base, steps):
                 expect_extended = resumable and _is_utf8(chunk)  # else a full parse reports the bytes
                 resumable = resumable and what == "rows"
             elif step[0] == "edit":
-                pos = step[1] % len(raw)
+                pos = step[1] % max(len(raw), 1)  # an empty file gets the byte
                 raw = raw[:pos] + step[2] + raw[pos + 1:]
                 expect_extended, resumable = False, False
             elif step[0] == "truncate":

@@ -135,8 +135,8 @@ def _index_typecode(n: int) -> str | None:
 
 
 def encode_column(values: list) -> tuple:
-    """The smallest of the encoded forms above that decodes to values equal to *values* (and of the
-    same types: a column mixing types other than None is stored as a list)."""
+    """A small encoded form of *values* that decodes to values equal to them and of the same types
+    (a column mixing types other than None is stored as a list)."""
     n = len(values)
     if n == 0:
         return ("list", values)
@@ -145,6 +145,22 @@ def encode_column(values: list) -> tuple:
     types.discard(_NoneType)
     if len(types) > 1:
         return ("list", values)
+    if types == {str} and not has_none:
+        sample = values[:4096]
+        if len(dict.fromkeys(sample)) * 2 > len(sample):  # mostly distinct strings (codes, names)
+            return _joined(values)
+    # Shared objects (a parse interns repeated cells; enum members are singletons) are tabled by
+    # identity first: no __hash__ or __eq__ calls (an Enum's __hash__ is Python code).
+    ids = list(map(id, values))
+    by_id = dict(zip(ids, values))
+    if len(by_id) * 4 <= n:
+        if len(by_id) == 1:
+            return ("repeat", values[0], n)
+        code = _index_typecode(len(by_id))
+        if code is not None:
+            index = list(map({k: i for i, k in enumerate(by_id)}.__getitem__, ids))
+            raw = bytes(index) if code == "B" else array(code, index).tobytes()
+            return ("table", list(by_id.values()), code, raw)
     try:
         distinct = list(dict.fromkeys(values))
     except TypeError:  # unhashable values
@@ -152,17 +168,23 @@ def encode_column(values: list) -> tuple:
     if len(distinct) == 1:
         return ("repeat", distinct[0], n)
     if types == {str} and not has_none and len(distinct) * 4 > n:
-        for sep in _SEPARATORS:
-            text = sep.join(values)
-            if text.count(sep) == n - 1:
-                return ("joined", sep, text, n)
-        return ("list", values)
+        return _joined(values)
     code = _index_typecode(len(distinct))
     if code is None:  # pragma: no cover
         return ("list", values)
     index = list(map({v: i for i, v in enumerate(distinct)}.__getitem__, values))
     raw = bytes(index) if code == "B" else array(code, index).tobytes()
     return ("table", distinct, code, raw)
+
+
+def _joined(values: list[str]) -> tuple:
+    """Strings as one string joined by a separator none of them contains (else a plain list)."""
+    n = len(values)
+    for sep in _SEPARATORS:
+        text = sep.join(values)
+        if text.count(sep) == n - 1:
+            return ("joined", sep, text, n)
+    return ("list", values)
 
 
 def decode_column(encoded: tuple) -> tuple[Iterable, int]:
