@@ -51,6 +51,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_js_verify_browser.py
 	$(BIN)/python bench/bench_portal.py
 	$(BIN)/python bench/bench_render.py --data bench/out/data
+	$(BIN)/python bench/bench_load.py bench/out/data --work bench/out/bench_load
+	$(BIN)/python bench/bench_rules.py bench/out/data --cache bench/out/bench_rules
+	$(BIN)/python bench/bench_downloads.py --data bench/out/data --work bench/out/bench_downloads
+	$(BIN)/python bench/bench_page_render.py --data bench/out/data --work bench/out/bench_page_render
 
 clean:
 	rm -rf $(OUTPUT) $(OUTPUT).cache .pytest_cache
