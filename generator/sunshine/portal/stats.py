@@ -12,12 +12,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 from fractions import Fraction
-from functools import partial
-from itertools import compress
-from operator import attrgetter, itemgetter
 
 from .. import model
 from ..errors import CalendarError
@@ -34,55 +31,20 @@ def _share(n: int, d: int) -> str:
     return percent(Fraction(n, d)) if d else "—"
 
 
-class _Memo(dict):
-    """key → make(key), memoised."""
-
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key):
-        v = self[key] = self.make(key)
-        return v
-
-
-UNKNOWN, ON_TIME, LATE = 0, 1, 2
-_versions, _items, _codes = attrgetter("versions"), attrgetter("items"), attrgetter("codes")
-_target, _department, _kind = attrgetter("target"), attrgetter("department"), attrgetter("kind")
-_inspection_end, _published = attrgetter("inspection_end"), attrgetter("published")
-_first, _last = itemgetter(0), itemgetter(-1)
-
-
 def context(ds: model.Dataset, ix: Index, calendar: Calendar | None = None) -> dict:
-    """The page's figures per plan year, latest first.
-
-    A province has ~200,000 results and 1,000,000 targets and this runs on every build, so the
-    per-result work is done by C-level passes (``map``, ``Counter``) over memoised answers: the
-    deadline of an inspection end date, the status of an (inspection end, publication) pair, the
-    codes of a result's items. ``tests/test_portal_stats.py`` compares with the straightforward loop."""
     calendar = calendar or Calendar()
     within = ds.jurisdiction.settings.publish_within_workdays
+    deadlines: dict[date, date | None] = {}
 
     def deadline(d: date) -> date | None:
-        try:
-            return calendar.add_workdays(d, within)
-        except CalendarError:
-            return None
+        if d not in deadlines:
+            try:
+                deadlines[d] = calendar.add_workdays(d, within)
+            except CalendarError:
+                deadlines[d] = None
+        return deadlines[d]
 
-    deadlines = _Memo(deadline)
-
-    def status(key: tuple[date, date]) -> int:
-        dl = deadlines[key[0]]
-        return UNKNOWN if dl is None else ON_TIME if key[1] <= dl else LATE
-
-    statuses = _Memo(status)  # (first version's inspection end, its publication) → status
-
-    def code_set(key: tuple) -> frozenset:
-        return frozenset(c for codes in key for c in codes)
-
-    code_sets = _Memo(code_set)  # the items' codes of a result → the result's codes
-
-    entities = sum(map(MARKET_ENTITIES.__contains__, map(_kind, ds.targets)))
+    entities = sum(1 for t in ds.targets if t.kind in MARKET_ENTITIES)
     items_total = len(ds.items.current.items) if ds.items.versions else 0
     years = []
     for plan in sorted(ds.plans, key=lambda p: p.year, reverse=True):
@@ -91,34 +53,30 @@ def context(ds: model.Dataset, ix: Index, calendar: Calendar | None = None) -> d
         joint = [t for t in tasks if t.joint]
         credit = [t for t in joint if t.uses_credit_classes]
         used_items = {i for t in tasks for i in t.items}
-        known = filter(None, map(ix.targets.get, set(map(_target, groups))))
-        inspected = sum(map(MARKET_ENTITIES.__contains__, map(_kind, known)))
-        versions = list(map(_versions, groups))
-        firsts = list(map(_first, versions))
-        status_of = list(map(statuses.__getitem__, zip(map(_inspection_end, firsts), map(_published, firsts))))
-        totals = Counter(status_of)
-        on_time, late, unknown = totals[ON_TIME], totals[LATE], totals[UNKNOWN]
-        departments = list(map(_department, groups))
-        by_department = Counter(zip(departments, status_of))
-        dept_rows = {}  # results, on time, late, unknown; in order of first appearance
-        for d in dict.fromkeys(departments):
-            row = [by_department[(d, ON_TIME)], by_department[(d, LATE)], by_department[(d, UNKNOWN)]]
-            dept_rows[d] = [sum(row), *row]
+        inspected = {g.target for g in groups if g.target in ix.targets
+                     and ix.targets[g.target].kind in MARKET_ENTITIES}
+        on_time = late = unknown = 0
+        dept_rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # results, on time, late, unknown
         late_rows = []
-        for g in compress(groups, map(LATE.__eq__, status_of)):
-            if len(late_rows) == 200:  # the page lists the first 200 (and counts them all)
-                break
+        for g in groups:
             first = g.versions[0]
-            late_rows.append({"task": g.task, "target": ix.target_pub(g.target),
-                              "department": dept_label(ds, g.department),
-                              "inspection_end": iso(first.inspection_end),
-                              "deadline": iso(deadlines[first.inspection_end]), "published": iso(first.published)})
-        codes: Counter = Counter()  # current versions: a result counts once per code
-        item_codes = map(tuple, map(partial(map, _codes), map(_items, map(_last, versions))))
-        for key, n in Counter(item_codes).items():
-            for c in code_sets[key]:
-                codes[c] += n
-        corrected = len(versions) - list(map(len, versions)).count(1)
+            dl = deadline(first.inspection_end)
+            row = dept_rows[g.department]
+            row[0] += 1
+            if dl is None:
+                unknown += 1
+                row[3] += 1
+            elif first.published <= dl:
+                on_time += 1
+                row[1] += 1
+            else:
+                late += 1
+                row[2] += 1
+                late_rows.append({"task": g.task, "target": ix.target_pub(g.target),
+                                  "department": dept_label(ds, g.department),
+                                  "inspection_end": iso(first.inspection_end), "deadline": iso(dl),
+                                  "published": iso(first.published)})
+        codes = Counter(c for g in groups for c in g.current.codes)
         settings = ds.jurisdiction.settings
         code_rows = [(c.label, codes.get(c, 0), str(codes.get(c, 0))) for c in ResultCode if codes.get(c)]
         depts = [
@@ -145,19 +103,19 @@ def context(ds: model.Dataset, ix: Index, calendar: Calendar | None = None) -> d
                 "items_total": items_total,
                 "items_share": _share(len(used_items & {i.id for i in ds.items.current.items}), items_total)
                 if items_total else "—",
-                "inspected": inspected,
+                "inspected": len(inspected),
                 "entities": entities,
-                "coverage": _share(inspected, entities),
+                "coverage": _share(len(inspected), entities),
                 "results": len(groups),
                 "on_time": on_time,
                 "late": late,
                 "unknown": unknown,
                 "on_time_share": _share(on_time, on_time + late),
-                "corrected": corrected,
+                "corrected": sum(1 for g in groups if g.corrected),
                 "codes": [{"label": label, "count": n} for label, n, _ in code_rows],
                 "departments": depts,
-                "late_rows": late_rows,
-                "late_total": late,
+                "late_rows": late_rows[:200],
+                "late_total": len(late_rows),
                 "charts": {
                     "shares": hbar(
                         f"{plan.year}年度 主要指标",
