@@ -419,3 +419,18 @@ def test_delta_build_of_the_sample_data_with_its_ledger(tmp_path):
     _append_rows(data, "results/2025.csv", [[last[h] for h in rows[0]]])
     inc = _check_delta_equals_full(data, out, ref)
     assert inc.scope == "1 result group(s) changed"
+
+
+def test_delta_carries_exactly_what_family_of_says():
+    from sunshine.portal import views
+
+    d = views.Delta(targets=frozenset({"A1", ""}), tasks=frozenset({"2025-01"}), months=frozenset({"2025-07"}))
+    paths = ["enterprises/A1/index.html", "enterprises/B2/index.html", "enterprises/index.html",
+             "enterprises//index.html", "enterprises/A1/x/index.html", "enterprises/A1/index.htm",
+             "enterprises/B2/index.html.bak", "tasks/2025-01/index.html", "tasks/2025-02/index.html",
+             "results/tasks/2025-01/2/index.html", "results/tasks/2025-02/index.html", "results/2025-07/index.html",
+             "results/2025-08/3/index.html", "results/index.html", "index.html", "data/results.csv",
+             "enterprises", "enterprises/", "enterprises/B2/"]
+    for p in paths:
+        fam = views.family_of(p)
+        assert d.carries(p) == (fam is not None and not d.rebuilds(fam)), p
