@@ -194,7 +194,7 @@ def test_default_workers_and_chunks() -> None:
 
 
 def test_the_downloads_worker_failing_fails_the_build(data: Path, tmp_path: Path, monkeypatch) -> None:
-    """The downloads, feeds and look-up files are written by a process of their own (SideJob): its
+    """The downloads are written by a process of their own (SideJob): its
     death or its error fails the build like a page worker's, and leaves the previous output as it was."""
     from sunshine.portal import opendata
 
@@ -211,8 +211,7 @@ def test_the_downloads_worker_failing_fails_the_build(data: Path, tmp_path: Path
 
     monkeypatch.setattr(opendata, "files", dies)
     kids = _children()
-    with pytest.raises(BuildError, match="the worker process writing the downloads, feeds and look-up files "
-                                         "was killed by signal SIGKILL"):
+    with pytest.raises(BuildError, match="the worker process writing the downloads was killed by signal SIGKILL"):
         _build(data, out, 2)
     assert _children() == kids and _snapshot(out) == before
 

@@ -214,24 +214,26 @@ class PortalGenerator(Generator):
             raise BuildError(f"SUNSHINE_WORKERS: expected a whole number >= 1 or 'auto', got {n!r}")
         return n
 
-    def _write_files(self, renderer: Renderer) -> list[dict]:
-        """Every output that is not a page (downloads, ledger files, look-up, feeds) but the sitemaps;
-        returns the downloads page's listing."""
+    def _write_downloads(self, renderer: Renderer) -> list[dict]:
+        """The open-data downloads and the ledger's files; returns the downloads page's listing."""
         downloads = opendata.files(self.ds, self.ix)
         for rel, data in downloads.items():
             renderer.file(rel, data)
         for rel, data in (self.ledger or {}).get("files", {}).items():
             renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
+        return opendata.listing(downloads)
+
+    def _write_other_files(self, renderer: Renderer) -> None:
+        """The exact look-up's shards, the Atom feeds and robots.txt."""
         for rel, data in lookup.files(views.enterprise_lookup_rows(self.ix, self.draws_by_target)).items():
             renderer.file(rel, data)
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():
             renderer.file(rel, data)
         renderer.file("robots.txt", feeds.robots(self.site))
-        return opendata.listing(downloads)
 
     def _side_job(self) -> bool:
-        """Whether the downloads, feeds and look-up files are written by a process of their own while
-        the pages are made: when there is more than one core, ``SUNSHINE_WORKERS`` is not 1, and the site
+        """Whether the downloads (the biggest single piece of work) are written by a process of their
+        own while the pages are made: when there is more than one core, ``SUNSHINE_WORKERS`` is not 1, and the site
         is big enough for page workers or this is a delta build (few pages, the downloads as big as ever)."""
         if not hasattr(os, "fork") or self.settings.get("SUNSHINE_WORKERS") == 1 or parallel.default_workers() < 2:
             return False
@@ -281,15 +283,18 @@ class PortalGenerator(Generator):
         site_digest = hashlib.sha256(repr(sorted(self.site.items())).encode()).digest()
         side = None
         try:
-            # the downloads, feeds and look-up files (in a process of their own when it pays), and the
-            # pages on every core; the downloads page comes last (it lists the downloads)
+            # the downloads (in a process of their own when it pays), the other files, and the pages on
+            # every core; the downloads page comes last (it lists the downloads)
             listing: list = []
             if self._side_job():
-                side = parallel.SideJob(make_renderer, self._write_files, "the downloads, feeds and look-up files")
-                between = None
+                side = parallel.SideJob(make_renderer, self._write_downloads, "the downloads")
+
+                def between() -> None:
+                    self._write_other_files(renderer)
             else:
                 def between() -> None:
-                    listing[:] = self._write_files(renderer)
+                    listing[:] = self._write_downloads(renderer)
+                    self._write_other_files(renderer)
             figures = parallel.render_pages(renderer, make_renderer, self.families, site_digest, self.workers(),
                                             between=between, expand=self.expand)
             if side is not None:
