@@ -434,3 +434,15 @@ def test_delta_carries_exactly_what_family_of_says():
     for p in paths:
         fam = views.family_of(p)
         assert d.carries(p) == (fam is not None and not d.rebuilds(fam)), p
+
+
+def test_a_page_missing_from_the_output_turns_a_delta_build_into_a_whole_one(data, tmp_path):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    victim = next(p for p in (out / "enterprises").glob("*/index.html"))
+    victim.unlink()
+    _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
+    inc = _build(data, out)
+    assert inc.mode == "incremental" and inc.scope == "files in the output are not as the previous build left them"
+    _build(data, ref, incremental=False)
+    assert _snapshot(out) == _snapshot(ref)

@@ -702,23 +702,36 @@ def _build_site(
     old_pages = old_state.get("pages") if in_place and isinstance(old_state.get("pages"), dict) else None
     scan = scan_data(data, old_data)
     delta_keys = None
-    if old_data is not None and old_pages is not None and _output_matches(output, manifest):
+    output_check = None  # whether the output is as the manifest records it, checked while the data loads
+    if old_data is not None and old_pages is not None:
         if {k: v[:2] for k, v in scan.items()} == {k: v[:2] for k, v in old_data.items() if isinstance(v, list)}:
-            stats.mode = "unchanged"
-            stats.pages = len(old_pages)
-            stats.reused = len(manifest)
-            stats.search = "kept" if search else "skipped"
-            stats.seconds = stats.timings["load"] = time.perf_counter() - t0
-            return stats
-        delta_keys, stats.scope = changed_results(data, old_data, scan)
-        if delta_keys is not None:
-            stats.scope = f"{len(delta_keys)} result group(s) changed"
-    elif old_data is not None and old_pages is not None:
-        stats.scope = "files in the output are not as the previous build left them"
+            if _output_matches(output, manifest):
+                stats.mode = "unchanged"
+                stats.pages = len(old_pages)
+                stats.reused = len(manifest)
+                stats.search = "kept" if search else "skipped"
+                stats.seconds = stats.timings["load"] = time.perf_counter() - t0
+                return stats
+            stats.scope = "files in the output are not as the previous build left them"
+        else:
+            delta_keys, stats.scope = changed_results(data, old_data, scan)
+            if delta_keys is not None:
+                stats.scope = f"{len(delta_keys)} result group(s) changed"
+                # os.stat releases the GIL: the check overlaps the (CPU-bound) loading below
+                from concurrent.futures import ThreadPoolExecutor
 
-    ds = load_dataset(data, cache=DataCache(cache_dir / "data", warn=warn))
-    calendar = Calendar.from_dir(data)
-    ledger = ledger_view.load(data / "ledger", ds)
+                output_check = ThreadPoolExecutor(max_workers=1)
+                output_matches = output_check.submit(_output_matches, output, manifest)
+
+    try:
+        ds = load_dataset(data, cache=DataCache(cache_dir / "data", warn=warn))
+        calendar = Calendar.from_dir(data)
+        ledger = ledger_view.load(data / "ledger", ds)
+    finally:
+        if output_check is not None:
+            output_check.shutdown()  # no thread may be left when the workers fork
+    if output_check is not None and not output_matches.result():
+        delta_keys, stats.scope = None, "files in the output are not as the previous build left them"
     gc.freeze()
     stats.timings["load"] = time.perf_counter() - t0
 
