@@ -105,10 +105,6 @@ SITE_PAGES = ("home", "items", "plans", "tasks", "results", "enterprises", "stat
               "404")
 
 
-# Site-wide pages made by the downloads' side process when there is one (see generate_output).
-SIDE_UNITS = (("site", "stats"),)
-
-
 class _Expand:
     """A unit of work → its pages: ``("site", kind)`` or a record-page family (:mod:`.views`)."""
 
@@ -290,21 +286,8 @@ class PortalGenerator(Generator):
             # the downloads (in a process of their own when it pays), the other files, and the pages on
             # every core; the downloads page comes last (it lists the downloads)
             listing: list = []
-            units = self.families
             if self._side_job():
-                # the side process also makes the statistics page (a pass over every target and result):
-                # that balances its work with this process's in a delta build
-                units = [u for u in units if u not in SIDE_UNITS]
-
-                def side_work(r: Renderer) -> tuple[list, dict[str, str], int]:
-                    made = parallel.Made()
-                    listing = self._write_downloads(r)
-                    for unit in SIDE_UNITS:
-                        for page in self.expand(unit):
-                            made.render(r, page, site_digest)
-                    return listing, made.pages, made.search
-
-                side = parallel.SideJob(make_renderer, side_work, "the downloads")
+                side = parallel.SideJob(make_renderer, self._write_downloads, "the downloads")
 
                 def between() -> None:
                     self._write_other_files(renderer)
@@ -312,15 +295,10 @@ class PortalGenerator(Generator):
                 def between() -> None:
                     listing[:] = self._write_downloads(renderer)
                     self._write_other_files(renderer)
-            figures = parallel.render_pages(renderer, make_renderer, units, site_digest, self.workers(),
+            figures = parallel.render_pages(renderer, make_renderer, self.families, site_digest, self.workers(),
                                             between=between, expand=self.expand)
             if side is not None:
-                (listing, side_pages, side_search), side = side.join(renderer), None
-                for path, lastmod in side_pages.items():
-                    if path in figures["pages"]:
-                        raise BuildError(f"two pages want the same path {path!r}")
-                    figures["pages"][path] = lastmod
-                figures["search"] += side_search
+                listing, side = side.join(renderer), None
             self.data_page.ctx = {"downloads": listing}
             renderer.page(self.data_page, site_digest)
             figures["pages"][self.data_page.path] = self.data_page.lastmod

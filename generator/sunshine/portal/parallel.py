@@ -64,7 +64,7 @@ def _chunk_size(n: int) -> int:
     return max(MIN_CHUNK, -(-n // PIPE_CHUNKS))
 
 
-class Made:
+class _Made:
     """What a process rendered: each page's path → lastmod (for the sitemap), and how many are searchable."""
 
     def __init__(self) -> None:
@@ -78,7 +78,7 @@ class Made:
 
 
 def _render_chunks(renderer: Renderer, units: Sequence, expand: Callable[[Any], Iterable[Page]] | None,
-                   site_digest: bytes, fd: int, size: int, made: Made) -> None:
+                   site_digest: bytes, fd: int, size: int, made: _Made) -> None:
     while True:
         b = os.read(fd, 4)
         if not b:
@@ -117,7 +117,7 @@ def _child(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dic
                 out = {"error": exc.message, "hint": exc.hint}
             else:  # a bug: its traceback goes to stderr, as it would without workers
                 traceback.print_exc()
-                out = {"error": f"{type(exc).__name__}: {exc} (in a worker process; traceback above)",
+                out = {"error": f"{type(exc).__name__}: {exc} (in a page-rendering worker; traceback above)",
                        "hint": None}
         with open(result, "wb") as f:
             pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -129,7 +129,7 @@ def _child(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dic
 
 def _page_work(units: Sequence, expand, site_digest: bytes, fd: int, size: int) -> Callable[[Renderer], dict]:
     def work(renderer: Renderer) -> dict:
-        made = Made()
+        made = _Made()
         _render_chunks(renderer, units, expand, site_digest, fd, size, made)
         return {"pages": made.pages, "search": made.search}
 
@@ -243,7 +243,7 @@ def render_pages(
             if unit.path in seen:
                 raise BuildError(f"two pages want the same path {unit.path!r}")
             seen.add(unit.path)
-    made = Made()
+    made = _Made()
     if workers <= 1 or not hasattr(os, "fork") or len(units) < 2:
         if between is not None:
             between()
