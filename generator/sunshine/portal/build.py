@@ -246,7 +246,8 @@ STATE_VERSION = 1
 JOURNAL_VERSION = 1
 # Settings that carry this build's data, not its configuration (left out of the fingerprint).
 _RUN_SETTINGS = {"OUTPUT_PATH", "SUNSHINE_DATA", "SUNSHINE_DATASET", "SUNSHINE_LEDGER", "SUNSHINE_CALENDAR",
-                 "SUNSHINE_CACHE_DIR", "SUNSHINE_DELTA", "SUNSHINE_PREVIOUS_PAGES", "SUNSHINE_WORKERS",
+                 "SUNSHINE_CACHE_DIR", "SUNSHINE_DELTA", "SUNSHINE_PREVIOUS_PAGES", "SUNSHINE_PREVIOUS_DERIVED",
+                 "SUNSHINE_WORKERS",
                  "SUNSHINE_PREVIOUS_OUTPUT", "SUNSHINE_MANIFEST", "SUNSHINE_REPORT", "SUNSHINE_IN_PLACE"}
 
 
@@ -748,7 +749,9 @@ def _build_site(
         SUNSHINE_CACHE_DIR=str(cache_dir),
     )
     if delta_keys is not None:
-        settings.update(SUNSHINE_DELTA=delta_keys, SUNSHINE_PREVIOUS_PAGES=old_pages)
+        derived = old_state.get("derived")
+        settings.update(SUNSHINE_DELTA=delta_keys, SUNSHINE_PREVIOUS_PAGES=old_pages,
+                        SUNSHINE_PREVIOUS_DERIVED=derived if isinstance(derived, dict) else {})
 
     def new_state(report: dict) -> dict:
         """What this build was made from, with the data files as scanned (left out if any of them
@@ -756,6 +759,7 @@ def _build_site(
         out = _with_code(state)
         out["data"] = scan if _unchanged_since(data, scan) else None
         out["pages"] = report.get("all_pages", {})
+        out["derived"] = report.get("derived", {})
         return out
 
     if in_place:

@@ -19,6 +19,13 @@ for a build after a change of result rows only, ``SUNSHINE_DELTA`` (the (task, t
 of the changed rows) with ``SUNSHINE_PREVIOUS_PAGES`` (the previous build's record pages, path → lastmod):
 then only the record pages of the families those keys touch are made (:class:`.views.Delta`), and the
 other families' pages, manifest rows and sitemap rows are carried over from the previous build.
+
+*Derived state*: a whole-site file may keep, between builds, what a delta build needs to update it
+rather than make it again (e.g. where each task's rows start in a download). The code making it puts a
+JSON-able value in ``self.derived[name]``; ``sunshine build`` stores the dict in ``state.json`` (published
+with the output, under the same journal) and gives a delta build the previous one as
+``SUNSHINE_PREVIOUS_DERIVED`` (``{}`` in any other build). A value that is missing or does not fit the
+previous output must make its file the whole way, never a wrong one.
 """
 
 from __future__ import annotations
@@ -157,6 +164,8 @@ class PortalGenerator(Generator):
         self.expand = _Expand(self, views.FamilyPages(ix, self.draws, self.draws_by_target))
         self.data_page = views.Page(path="data/index.html", template="data.html", ctx={}, title="开放数据",
                                     section="data")
+        self.previous_derived = (self.settings.get("SUNSHINE_PREVIOUS_DERIVED") or {}) if self.delta else {}
+        self.derived: dict = {}  # see the module docstring
         self.context_seconds = time.perf_counter() - t0
 
     def site_pages(self, name: str) -> list[views.Page]:
@@ -320,5 +329,5 @@ class PortalGenerator(Generator):
             report.update(pages=len(all_pages), rendered=renderer.rendered, reused=renderer.reused,
                           render_seconds=renderer.render_seconds, context_seconds=self.context_seconds,
                           manifest=manifest, all_pages=all_pages, workers=figures["workers"],
-                          worker_private_kib=figures["worker_private_kib"],
+                          worker_private_kib=figures["worker_private_kib"], derived=self.derived,
                           search_pages=figures["search"] + self.data_page.search)
