@@ -136,3 +136,26 @@ def test_two_pages_with_one_path_are_refused(tmp_path):
     with pytest.raises(BuildError, match="two pages want the same path 'a/0/index.html'"):
         r.page(pages(1)[0], b"s")
     r.abort()
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_keep_carries_a_previous_file_only_while_it_is_as_recorded(tmp_path, in_place):
+    r = renderer(tmp_path / "one")
+    for rel in ("s/0.json", "s/1.json", "s/2.json"):
+        r.file(rel, rel.encode())
+    r.finish()
+    os.utime(tmp_path / "one" / "s/1.json", ns=(1, 1))  # no longer as the manifest records it
+    out = tmp_path / "one" if in_place else tmp_path / "two"
+    r2 = renderer(tmp_path / "stage" if in_place else out, previous=tmp_path / "one", manifest=r.files,
+                  link_unchanged=not in_place)
+    assert r2.keep("s/0.json")
+    assert not r2.keep("s/1.json")  # changed since: the caller must make it
+    assert not r2.keep("s/9.json")  # never made
+    with pytest.raises(BuildError, match="same path"):
+        r2.keep("s/0.json")
+    r2.finish()
+    assert r2.files == {"s/0.json": r.files["s/0.json"]}
+    assert r2.reused == 1 and r2.rendered == 0
+    assert (out / "s/0.json").read_bytes() == b"s/0.json"
+    if not in_place:
+        assert os.stat(out / "s/0.json").st_ino == os.stat(tmp_path / "one" / "s/0.json").st_ino

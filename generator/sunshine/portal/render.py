@@ -331,6 +331,15 @@ class Renderer:
             fut.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def keep(self, rel: str) -> bool:
+        """Keep the previous build's file at *rel* as it is, without its bytes (a delta build's
+        whole-site file that the change does not touch, e.g. one look-up shard): its manifest row is
+        carried over. False when there is no previous copy as recorded: the caller makes the file."""
+        if rel in self.files:
+            raise BuildError(f"two outputs want the same path {rel!r}")
+        old = self.old.get(rel)
+        return bool(old) and self._try_reuse(rel, old[0])
+
     def _try_reuse(self, rel: str, key: str) -> bool:
         old = self.old.get(rel)
         if self.previous is None or not old or old[0] != key:
