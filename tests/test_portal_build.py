@@ -446,3 +446,26 @@ def test_a_page_missing_from_the_output_turns_a_delta_build_into_a_whole_one(dat
     assert inc.mode == "incremental" and inc.scope == "files in the output are not as the previous build left them"
     _build(data, ref, incremental=False)
     assert _snapshot(out) == _snapshot(ref)
+
+
+@pytest.mark.parametrize("incremental", [True, False])
+def test_a_rules_error_stops_the_build_and_publishes_nothing(data, tmp_path, incremental):
+    """The §2 rules are checked in a process of their own while the site is made (parallel.Forked);
+    their DataError still stops the build, names the file, line and field, and nothing is published."""
+    from sunshine.errors import DataError
+
+    out = tmp_path / "output"
+    _build(data, out)
+    before = _snapshot(out)
+    row = _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
+    with (data / "results" / "2025.csv").open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerow(["2025-99", *row[1:]])  # a task of no plan
+    lines = (data / "results" / "2025.csv").read_text(encoding="utf-8").count("\n")
+    with pytest.raises(DataError) as e:
+        _build(data, out, incremental=incremental)
+    assert f"results/2025.csv, line {lines}, field 'task'" in e.value.message
+    assert "unknown task" in e.value.message
+    assert _snapshot(out) == before
+    cache = tmp_path / "output.cache"
+    assert not (cache / "journal.json").exists() and not list(cache.glob("stage-*"))
+    assert not list(tmp_path.glob("output.new-*"))

@@ -237,3 +237,27 @@ def test_side_job_returns_its_value_and_merges_its_files(tmp_path: Path) -> None
     assert job.join(r) == {"n": 1}
     r.finish()
     assert (tmp_path / "x" / "a.txt").read_bytes() == b"a" and "x/a.txt" in r.files and r.rendered == 1
+
+
+def test_forked_returns_its_value_or_raises_its_error() -> None:
+    from sunshine.errors import DataError, Problem
+
+    kids = _children()
+    assert parallel.Forked(lambda: {"n": os.getpid()}, "a test").join()["n"] != os.getpid()
+
+    def bad_data():
+        raise DataError([Problem("results/2025.csv", "line 3", "task", "expected a task, got 'x'")], hint="a hint")
+
+    with pytest.raises(DataError) as e:
+        parallel.Forked(bad_data, "a test").join()
+    assert e.value.problems == [Problem("results/2025.csv", "line 3", "task", "expected a task, got 'x'")]
+    assert e.value.hint == "a hint" and "results/2025.csv, line 3, field 'task'" in e.value.message
+
+    def dies():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(BuildError, match="the worker process checking was killed by signal SIGKILL"):
+        parallel.Forked(dies, "checking").join()
+    job = parallel.Forked(lambda: __import__("time").sleep(60), "sleeping")
+    job.stop()
+    assert _children() == kids

@@ -38,7 +38,7 @@ import io
 import itertools
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
 from operator import attrgetter
@@ -86,6 +86,8 @@ class Validation:
     dataset: model.Dataset | None
     problems: tuple[Problem, ...]
     calendar: Calendar | None = None
+    # validate_directory(..., defer_rules=True): the §2 rules, not yet run (returns their problems)
+    rules_pending: Callable[[], list[Problem]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -119,11 +121,35 @@ def load_dataset_with_warnings(
     return v.dataset, v.warnings
 
 
-def validate_directory(path: str | os.PathLike[str], *, cache: "DataCache | None" = None) -> Validation:
+def load_dataset_deferring_rules(
+    path: str | os.PathLike[str], *, cache: "DataCache | None" = None
+) -> tuple[model.Dataset, Callable[[], None]]:
+    """:func:`load_dataset` without its last step, the §2 rules: returns the dataset and a function
+    that checks them and raises :class:`DataError` exactly as :func:`load_dataset` would have (same
+    problems, same order). For a caller that checks the rules in another process while it goes on
+    with the data (``sunshine build``); it must publish nothing before that function has returned."""
+    v = validate_directory(path, cache=cache, defer_rules=True)
+    if v.errors or v.dataset is None:
+        raise DataError(list(v.problems), hint=f"run `sunshine validate {v.path}` for the full report")
+    pending = v.rules_pending
+
+    def check() -> None:
+        problems = list(v.problems) + (pending() if pending is not None else [])
+        if any(p.severity == "error" for p in problems):
+            raise DataError(problems, hint=f"run `sunshine validate {v.path}` for the full report")
+
+    return v.dataset, check
+
+
+def validate_directory(
+    path: str | os.PathLike[str], *, cache: "DataCache | None" = None, defer_rules: bool = False
+) -> Validation:
     """Parse every file of a data directory and check the rules; never raises for bad data.
 
     Raises :class:`~sunshine.errors.SunshineError` only when *path* is not a directory. *cache*
-    (:mod:`sunshine.data_cache`) supplies the parsed records of unchanged CSV files.
+    (:mod:`sunshine.data_cache`) supplies the parsed records of unchanged CSV files. With
+    *defer_rules*, the rules are not run: ``rules_pending()`` of the result runs them and returns
+    their problems (see :func:`load_dataset_deferring_rules`).
     """
     root = os.fspath(path)
     if not os.path.isdir(root):
@@ -168,7 +194,12 @@ def validate_directory(path: str | os.PathLike[str], *, cache: "DataCache | None
         )
         from . import rules  # rules imports nothing from here; imported late to keep startup light
 
-        problems.extend(rules.check_dataset(dataset, calendar=calendar, where=where))
+        def run_rules(dataset: model.Dataset = dataset) -> list[Problem]:
+            return rules.check_dataset(dataset, calendar=calendar, where=where)
+
+        if defer_rules:
+            return Validation(root, dataset, tuple(problems), calendar, run_rules)
+        problems.extend(run_rules())
     return Validation(root, dataset, tuple(problems), calendar)
 
 

@@ -48,11 +48,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError
-from . import ledger_view, render
+from . import ledger_view, parallel, render
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -615,6 +616,30 @@ def build_site(
             gc.unfreeze()
 
 
+class _RulesCheck:
+    """The §2 rules of a loaded dataset (``check()`` raises DataError), checked in a forked process
+    while the build goes on when the machine has more than one core (in this process otherwise, at
+    once). :meth:`join` returns when they have passed and raises their DataError if not; call it
+    before publishing anything, and :meth:`stop` on any failure."""
+
+    def __init__(self, check: Callable[[], None]) -> None:
+        self._job = None
+        if hasattr(os, "fork") and parallel.default_workers() > 1:
+            self._job = parallel.Forked(check, "checking the data's rules")
+        else:
+            check()
+
+    def join(self) -> None:
+        job, self._job = self._job, None
+        if job is not None:
+            job.join()
+
+    def stop(self) -> None:
+        job, self._job = self._job, None
+        if job is not None:
+            job.stop()
+
+
 def _build_site(
     data: Path,
     output: Path,
@@ -630,7 +655,7 @@ def _build_site(
     from pelican import Pelican
     from pelican.settings import read_settings
 
-    from ..loading import load_dataset
+    from ..loading import load_dataset_deferring_rules
     from ..workdays import Calendar
 
     t0 = time.perf_counter()
@@ -725,7 +750,7 @@ def _build_site(
                 output_matches = output_check.submit(_output_matches, output, manifest)
 
     try:
-        ds = load_dataset(data, cache=DataCache(cache_dir / "data", warn=warn))
+        ds, check_rules = load_dataset_deferring_rules(data, cache=DataCache(cache_dir / "data", warn=warn))
         calendar = Calendar.from_dir(data)
         ledger = ledger_view.load(data / "ledger", ds)
     finally:
@@ -733,6 +758,9 @@ def _build_site(
             output_check.shutdown()  # no thread may be left when the workers fork
     if output_check is not None and not output_matches.result():
         delta_keys, stats.scope = None, "files in the output are not as the previous build left them"
+    # The §2 rules (about a second at a million targets) are checked in a process of their own while
+    # this one makes the site; nothing is published before they have passed (rules.join() below).
+    rules = _RulesCheck(check_rules)
     gc.freeze()
     stats.timings["load"] = time.perf_counter() - t0
 
@@ -772,8 +800,11 @@ def _build_site(
     settings["OUTPUT_PATH"] = str(new)
     try:
         t1 = time.perf_counter()
-        with _pelican_logging(quiet) as log:
-            Pelican(settings).run()
+        try:
+            with _pelican_logging(quiet) as log:
+                Pelican(settings).run()
+        finally:
+            rules.join()  # the rules' errors come first, whatever else failed
         if log.errors:
             raise BuildError("Pelican reported errors: " + "; ".join(log.errors[:5]),
                              hint="fix the pages named above (content/ or theme/)")
@@ -800,6 +831,7 @@ def _build_site(
             swap_into_place(new, output)
             stats.timings["swap"] = time.perf_counter() - t3
     except BaseException:
+        rules.stop()
         if new.exists() and not (cache_dir / "journal.json").exists():
             remove_tree(new)
         raise

@@ -32,7 +32,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..errors import BuildError, SunshineError
+from ..errors import BuildError, DataError, SunshineError
 from .render import Renderer
 from .views import Page
 
@@ -117,8 +117,9 @@ def _render_chunks(renderer: Renderer, units: Sequence, expand: Callable[[Any], 
             gc.collect(1)
 
 
-def _child(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dict], result: str) -> None:
-    """The body of a worker process: ``work(renderer)`` with a renderer of its own; never returns."""
+def _child(make_renderer: Callable[[], Renderer] | None, work: Callable[[Renderer | None], dict], result: str) -> None:
+    """The body of a worker process: ``work(renderer)`` with a renderer of its own (None without
+    *make_renderer*); never returns."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles ^C and stops its children
@@ -126,17 +127,22 @@ def _child(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dic
         out: dict = {}
         renderer = None
         try:
-            renderer = make_renderer()
-            extra = work(renderer)
-            renderer.finish()
-            out = {"files": renderer.files, "rendered": renderer.rendered, "reused": renderer.reused,
-                   "render_seconds": renderer.render_seconds, "private_kib": _private_kib(), **extra}
+            if make_renderer is None:
+                out = work(None)
+            else:
+                renderer = make_renderer()
+                extra = work(renderer)
+                renderer.finish()
+                out = {"files": renderer.files, "rendered": renderer.rendered, "reused": renderer.reused,
+                       "render_seconds": renderer.render_seconds, "private_kib": _private_kib(), **extra}
             code = 0
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
             if renderer is not None:
                 with contextlib.suppress(BaseException):
                     renderer.abort()
-            if isinstance(exc, SunshineError):
+            if isinstance(exc, DataError):
+                out = {"error": exc.message, "hint": exc.hint, "problems": exc.problems}
+            elif isinstance(exc, SunshineError):
                 out = {"error": exc.message, "hint": exc.hint}
             else:  # a bug: its traceback goes to stderr, as it would without workers
                 traceback.print_exc()
@@ -187,7 +193,7 @@ def _frozen():
             gc.unfreeze()
 
 
-def _fork(make_renderer: Callable[[], Renderer], work: Callable[[Renderer], dict], result: str) -> int:
+def _fork(make_renderer: Callable[[], Renderer] | None, work: Callable[[Renderer | None], dict], result: str) -> int:
     """Fork a child running *work* (see :func:`_child`); returns its pid. Call with gc frozen."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
@@ -226,10 +232,40 @@ class SideJob:
         self._cleanup()
 
     def _cleanup(self) -> None:
-        with contextlib.suppress(OSError):
-            for name in os.listdir(self._tmp):
-                os.unlink(os.path.join(self._tmp, name))
-            os.rmdir(self._tmp)
+        _cleanup(self._tmp)
+
+
+class Forked:
+    """``fn()`` in a forked child process while this process goes on (``sunshine build`` checks the
+    §2 rules so, while the pages are made); :meth:`join` waits and returns ``fn``'s value (picklable)
+    or raises its error: a :class:`~sunshine.errors.DataError` with its problems, any other
+    :class:`~sunshine.errors.SunshineError` as a BuildError with its message and hint, a death as
+    for page workers. Fork it when no thread runs; :meth:`stop` after a failure elsewhere."""
+
+    def __init__(self, fn: Callable[[], Any], what: str) -> None:
+        self._tmp = tempfile.mkdtemp(prefix="sunshine-forked-")
+        result = os.path.join(self._tmp, "result.pickle")
+        with _frozen():
+            pid = _fork(None, lambda _renderer: {"value": fn()}, result)
+        self._children: dict[int, tuple[str, str]] = {pid: (f"the worker process {what}", result)}
+
+    def join(self) -> Any:
+        try:
+            (rep,) = _reap(self._children)
+        finally:
+            _cleanup(self._tmp)
+        return rep["value"]
+
+    def stop(self) -> None:
+        _stop(self._children)
+        _cleanup(self._tmp)
+
+
+def _cleanup(tmp: str) -> None:
+    with contextlib.suppress(OSError):
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
 
 
 def _describe(status: int) -> str:
@@ -305,10 +341,7 @@ def render_pages(
         os.close(rfd)
         if wfd >= 0:
             os.close(wfd)
-        with contextlib.suppress(OSError):
-            for name in os.listdir(tmp):
-                os.unlink(os.path.join(tmp, name))
-            os.rmdir(tmp)
+        _cleanup(tmp)
     private = []
     pages = made.pages
     search = made.search
@@ -338,6 +371,8 @@ def _reap(children: dict[int, tuple[str, str]]) -> list[dict]:
             reports.append(rep)
             continue
         _stop(children)
+        if rep is not None and "problems" in rep:
+            raise DataError(rep["problems"], hint=rep.get("hint"))
         if rep is not None and "error" in rep:
             raise BuildError(rep["error"], hint=rep.get("hint"))
         raise BuildError(f"{label} {_describe(status)}",
