@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
+from operator import attrgetter
 
 from .. import model
 from . import privacy
@@ -146,12 +147,43 @@ class ResultGroup:
         return len(self.versions) > 1
 
 
+class TargetsByCode:
+    """The directory's targets by code (a read-only mapping, as ``ds.target_index()``), made in two
+    steps: at first only the targets of *codes* (those with results: a filtered pass over the million
+    targets costs about half of indexing them all, and most look-ups of a build are of these); the
+    first look-up of any other code indexes the whole directory once."""
+
+    __slots__ = ("_ds", "_some", "_all")
+
+    def __init__(self, ds: model.Dataset, codes: set[str]) -> None:
+        self._ds = ds
+        self._some = {t.code: t for t in ds.targets if t.code in codes}
+        self._all: dict[str, model.Target] | None = None
+
+    def get(self, code: str, default: model.Target | None = None) -> model.Target | None:
+        t = self._some.get(code)
+        if t is not None:
+            return t
+        if self._all is None:
+            self._all = self._ds.target_index()
+        return self._all.get(code, default)
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self.get(code) is not None
+
+    def __getitem__(self, code: str) -> model.Target:
+        t = self.get(code)
+        if t is None:
+            raise KeyError(code)
+        return t
+
+
 class Index:
     """Look-ups over a dataset, computed once per build."""
 
     def __init__(self, ds: model.Dataset) -> None:
         self.ds = ds
-        self.targets = ds.target_index()
+        self.targets = TargetsByCode(ds, {r.target for r in ds.results})
         self.item_names: dict[str, str] = {}
         for v in ds.items.versions:
             for it in v.items:
@@ -165,19 +197,28 @@ class Index:
         groups: dict[tuple[str, str, str], list[model.Result]] = defaultdict(list)
         for r in ds.results:
             groups[(r.task, r.target, r.department)].append(r)
-        self.groups: list[ResultGroup] = [
-            ResultGroup(k[0], k[1], k[2], sorted(v, key=lambda r: r.version)) for k, v in groups.items()
-        ]
-        self.groups.sort(key=lambda g: (g.current.published, g.task, g.target, g.department), reverse=True)
+        # newest current version first, then by (task, target, department) descending; each group's
+        # versions oldest first (a stable sort; most groups have one version)
+        by_version = attrgetter("version")
+        order = []
+        for k, v in groups.items():
+            if len(v) > 1:
+                v.sort(key=by_version)
+            order.append((v[-1].published, k, v))
+        order.sort(reverse=True)  # the keys k are unique: the lists are never compared
+        self.groups: list[ResultGroup] = [ResultGroup(k[0], k[1], k[2], v) for _, k, v in order]
         self.by_task: dict[str, list[ResultGroup]] = defaultdict(list)
         self.by_target: dict[str, list[ResultGroup]] = defaultdict(list)
-        for g in self.groups:
-            self.by_task[g.task].append(g)
-            self.by_target[g.target].append(g)
         # by the month of the current version's publication date, in ix.groups' order
         self.by_month: dict[str, list[ResultGroup]] = defaultdict(list)
-        for g in self.groups:
-            self.by_month[month_of(g.current.published)].append(g)
+        months: dict[date, str] = {}
+        for (published, _, _), g in zip(order, self.groups):
+            self.by_task[g.task].append(g)
+            self.by_target[g.target].append(g)
+            m = months.get(published)
+            if m is None:
+                m = months[published] = month_of(published)
+            self.by_month[m].append(g)
         self._pub_cache: dict[tuple[int, bool, bool], dict] = {}
         self._target_cache: dict[str, dict] = {}
         self._core_cache: dict[int, tuple[dict, list[dict], str]] = {}
