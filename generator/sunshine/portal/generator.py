@@ -223,14 +223,16 @@ class PortalGenerator(Generator):
             raise BuildError(f"SUNSHINE_WORKERS: expected a whole number >= 1 or 'auto', got {n!r}")
         return n
 
-    def _write_downloads(self, renderer: Renderer) -> list[dict]:
-        """The open-data downloads and the ledger's files; returns the downloads page's listing."""
-        downloads = opendata.files(self.ds, self.ix)
-        for rel, data in downloads.items():
-            renderer.file(rel, data)
+    def _write_downloads(self, renderer: Renderer) -> dict:
+        """The open-data downloads and the ledger's files; returns the downloads page's listing and
+        the downloads' derived state: ``{"listing": [...], "derived": {...}}`` (in a delta build the
+        downloads are spliced from the previous ones when the previous derived state fits them)."""
+        listing, derived = opendata.write(renderer, self.ds, self.ix,
+                                          self.settings.get("SUNSHINE_DELTA") if self.delta is not None else None,
+                                          self.previous_derived.get("opendata"))
         for rel, data in (self.ledger or {}).get("files", {}).items():
             renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
-        return opendata.listing(downloads)
+        return {"listing": listing, "derived": derived}
 
     def _write_other_files(self, renderer: Renderer) -> None:
         """The exact look-up's shards, the Atom feeds and robots.txt."""
@@ -294,7 +296,7 @@ class PortalGenerator(Generator):
         try:
             # the downloads (in a process of their own when it pays), the other files, and the pages on
             # every core; the downloads page comes last (it lists the downloads)
-            listing: list = []
+            downloads: dict = {}
             if self._side_job():
                 side = parallel.SideJob(make_renderer, self._write_downloads, "the downloads")
 
@@ -302,13 +304,14 @@ class PortalGenerator(Generator):
                     self._write_other_files(renderer)
             else:
                 def between() -> None:
-                    listing[:] = self._write_downloads(renderer)
+                    downloads.update(self._write_downloads(renderer))
                     self._write_other_files(renderer)
             figures = parallel.render_pages(renderer, make_renderer, self.families, site_digest, self.workers(),
                                             between=between, expand=self.expand)
             if side is not None:
-                listing, side = side.join(renderer), None
-            self.data_page.ctx = {"downloads": listing}
+                downloads, side = side.join(renderer), None
+            self.derived["opendata"] = downloads["derived"]
+            self.data_page.ctx = {"downloads": downloads["listing"]}
             renderer.page(self.data_page, site_digest)
             figures["pages"][self.data_page.path] = self.data_page.lastmod
             all_pages = self._write_sitemaps(renderer, figures["pages"])

@@ -27,6 +27,7 @@ without a failed attribute lookup first, and the shared chrome (``_head.html``, 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import marshal
@@ -193,6 +194,52 @@ def _write(dst: str, data: bytes, made: set[str]) -> tuple[int, int]:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return st.st_size, st.st_mtime_ns
+
+
+def _copy_range(src: int, dst: int, offset: int, length: int) -> None:
+    """*length* bytes of *src* from *offset* appended to *dst* (at its file position): by the kernel
+    (``os.copy_file_range``: no copy through this process), or read and written where it cannot."""
+    try:
+        while length:
+            n = os.copy_file_range(src, dst, length, offset)
+            if n <= 0:
+                raise OSError(f"expected {length} more bytes at offset {offset}, got the end of the file")
+            offset, length = offset + n, length - n
+        return
+    except (AttributeError, OSError) as exc:  # no copy_file_range here, or not between these files
+        if isinstance(exc, OSError) and exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise
+    while length:
+        data = os.pread(src, min(length, 1 << 20), offset)
+        if not data:
+            raise OSError(f"expected {length} more bytes at offset {offset}, got the end of the file")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(dst, view):]
+        offset, length = offset + len(data), length - len(data)
+
+
+def _write_pieces(dst: str, pieces: list, made: set[str]) -> tuple[int, int]:
+    """Create *dst* (which must not exist) from *pieces* (see :meth:`Renderer.spliced`)."""
+    _ensure_dir(dst.rpartition("/")[0], made)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        for piece in pieces:
+            if type(piece) is tuple:
+                path, offset, length = piece
+                src = os.open(path, os.O_RDONLY)
+                try:
+                    _copy_range(src, fd, offset, length)
+                finally:
+                    os.close(src)
+            else:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view):]
         st = os.fstat(fd)
     finally:
         os.close(fd)
@@ -392,4 +439,18 @@ class Renderer:
         if self._try_reuse(rel, key):
             return
         self._submit(rel, key, _write, f"{self._out}/{rel}", data)
+        self.rendered += 1
+
+    def spliced(self, rel: str, pieces: list, sha256: str) -> None:
+        """A non-page file made of *pieces*, in order: bytes, or ``(path, offset, length)``: that many
+        bytes of the file at *path* from *offset*, copied by the kernel (``os.copy_file_range``), not
+        through this process (a delta build's download: mostly the previous file's bytes). *sha256* is
+        the whole file's digest (hex), which the caller has computed (:meth:`file` hashes its bytes).
+        Reused when unchanged, as :meth:`file`. The files named must not change before :meth:`finish`."""
+        if rel in self.files:
+            raise BuildError(f"two outputs want the same path {rel!r}")
+        key = "sha256:" + sha256[:40]
+        if self._try_reuse(rel, key):
+            return
+        self._submit(rel, key, _write_pieces, f"{self._out}/{rel}", pieces)
         self.rendered += 1
