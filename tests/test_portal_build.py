@@ -434,6 +434,8 @@ def test_delta_carries_exactly_what_family_of_says():
     for p in paths:
         fam = views.family_of(p)
         assert d.carries(p) == (fam is not None and not d.rebuilds(fam)), p
+    rows = {p: i for i, p in enumerate(paths + ["enterprises/x/index.html\n", "enterprises/a/b/index.html"])}
+    assert list(d.carried(rows).items()) == [(p, i) for p, i in rows.items() if d.carries(p)]
 
 
 def test_a_page_missing_from_the_output_turns_a_delta_build_into_a_whole_one(data, tmp_path):

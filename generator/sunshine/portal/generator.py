@@ -323,9 +323,7 @@ class PortalGenerator(Generator):
             raise
         manifest = renderer.files
         if self.delta is not None:  # the families not made again keep their previous rows
-            carries = self.delta.carries
-            manifest = {rel: row for rel, row in (self.settings.get("SUNSHINE_MANIFEST") or {}).items()
-                        if carries(rel)}
+            manifest = self.delta.carried(self.settings.get("SUNSHINE_MANIFEST") or {})
             manifest.update(renderer.files)
         report = self.settings.get("SUNSHINE_REPORT")
         if isinstance(report, dict):
