@@ -45,6 +45,7 @@ def context(ds: model.Dataset, ix: Index, calendar: Calendar | None = None) -> d
         return deadlines[d]
 
     entities = sum(1 for t in ds.targets if t.kind in MARKET_ENTITIES)
+    target = ix.targets.get
     items_total = len(ds.items.current.items) if ds.items.versions else 0
     years = []
     for plan in sorted(ds.plans, key=lambda p: p.year, reverse=True):
@@ -53,8 +54,8 @@ def context(ds: model.Dataset, ix: Index, calendar: Calendar | None = None) -> d
         joint = [t for t in tasks if t.joint]
         credit = [t for t in joint if t.uses_credit_classes]
         used_items = {i for t in tasks for i in t.items}
-        inspected = {g.target for g in groups if g.target in ix.targets
-                     and ix.targets[g.target].kind in MARKET_ENTITIES}
+        inspected = {g.target for g in groups
+                     if (t := target(g.target)) is not None and t.kind in MARKET_ENTITIES}
         on_time = late = unknown = 0
         dept_rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # results, on time, late, unknown
         late_rows = []
