@@ -215,10 +215,14 @@ class PortalGenerator(Generator):
 
     def workers(self) -> int:
         """Processes that render the record pages: ``SUNSHINE_WORKERS`` (1 = this process only),
-        or by default one per core once there are at least :data:`parallel.MIN_PAGES` pages."""
+        or by default one per core once there are at least :data:`parallel.MIN_PAGES` pages, and in
+        a delta build (its few units are its costliest work: the statistics, a month's listing, …;
+        they are then handed out one at a time)."""
         n = self.settings.get("SUNSHINE_WORKERS")
         if n in (None, "", "auto"):
-            return parallel.default_workers() if len(self.families) >= parallel.MIN_PAGES else 1
+            if self.delta is not None or len(self.families) >= parallel.MIN_PAGES:
+                return parallel.default_workers()
+            return 1
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise BuildError(f"SUNSHINE_WORKERS: expected a whole number >= 1 or 'auto', got {n!r}")
         return n
@@ -307,6 +311,7 @@ class PortalGenerator(Generator):
                     downloads.update(self._write_downloads(renderer))
                     self._write_other_files(renderer)
             figures = parallel.render_pages(renderer, make_renderer, self.families, site_digest, self.workers(),
+                                            chunk=1 if self.delta is not None else None,
                                             between=between, expand=self.expand)
             if side is not None:
                 downloads, side = side.join(renderer), None

@@ -287,9 +287,11 @@ def render_pages(
     workers: int,
     between: Callable[[], None] | None = None,
     expand: Callable[[Any], Iterable[Page]] | None = None,
+    chunk: int | None = None,
 ) -> dict:
     """Make, render and write the pages of *units* (each a Page, or a unit that *expand* turns into
-    pages; *expand* may have a ``forget()`` method, called after each chunk of units) with *workers*
+    pages; *expand* may have a ``forget()`` method, called after each chunk of units; *chunk* units
+    at a time, by default at least :data:`MIN_CHUNK`) with *workers*
     processes (this one included); merge everything into *renderer* (its manifest, counts and render
     time). *renderer* must not have started writing yet (no threads may run across a fork).
     *between* runs in this process while the children render (other outputs, through *renderer*).
@@ -314,7 +316,7 @@ def render_pages(
                     gc.collect(1)
         return {"workers": 1, "worker_private_kib": [], "pages": made.pages, "search": made.search}
 
-    size = _chunk_size(len(units))
+    size = chunk or _chunk_size(len(units))
     nchunks = -(-len(units) // size)
     rfd, wfd = os.pipe()
     tmp = tempfile.mkdtemp(prefix="sunshine-render-")
