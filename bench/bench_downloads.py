@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """CPU cost of the whole-site files every build rewrites: the open-data downloads
 (``opendata.files``), the exact-lookup shards (``lookup.files``), the 统计 page's figures
-(``stats.context``) and the Atom feeds (``feeds.files``). Prints its figures; asserts nothing.
+(``stats.context``) and the Atom feeds (``feeds.files``); and the exact look-up's part of a delta
+build after one target's first result (``lookup delta``: ``PortalGenerator._write_lookup`` with an
+in-place Renderer over a previous index without that target, written under --work; it says whether
+its files are those of a whole build). Prints its figures; asserts nothing but the look-up delta's bytes.
 
     .venv/bin/python bench/bench_downloads.py --data bench/out/data --work /tmp/bench_downloads
 
@@ -16,6 +19,8 @@ To compare with an earlier version of a module, give its file (imported in place
 
     git show 7a2072d:generator/sunshine/portal/opendata.py > /tmp/old_opendata.py
     .venv/bin/python bench/bench_downloads.py --data bench/out/data --work /tmp/bd --module opendata=/tmp/old_opendata.py
+
+``--only lookup`` runs only the stages whose name contains ``lookup``.
 """
 
 from __future__ import annotations
@@ -25,15 +30,19 @@ import gc
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 import time
+import types
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "generator"))
 
 from sunshine import data_cache, loading  # noqa: E402
-from sunshine.portal import feeds, lookup, opendata, stats, views  # noqa: E402
+from sunshine.portal import feeds, generator, lookup, opendata, stats, views  # noqa: E402
+from sunshine.portal.render import Renderer  # noqa: E402
 from sunshine.workdays import Calendar  # noqa: E402
 
 
@@ -57,6 +66,44 @@ def _digest(out) -> str:
     return hashlib.sha256(repr(out).encode()).hexdigest()[:16]
 
 
+def _lookup_delta(ix: views.Index, work: Path):
+    """A run of a delta build's look-up part after the first result of the target in the middle of
+    the code order: the previous build's index (every other target's row) is written under *work*
+    with its manifest rows; each run makes the changed files into a new directory under *work*."""
+    rows = views.enterprise_lookup_rows(ix, {})
+    new = rows[len(rows) // 2]
+    whole = lookup.files(rows)
+    previous, manifest = work / "lookup-previous", {}
+    shutil.rmtree(previous, ignore_errors=True)
+    for rel, data in lookup.files([r for r in rows if r is not new]).items():
+        (previous / rel).parent.mkdir(parents=True, exist_ok=True)
+        (previous / rel).write_bytes(data)
+        st = (previous / rel).stat()
+        manifest[rel] = ["sha256:" + hashlib.sha256(data).hexdigest()[:40], st.st_size, st.st_mtime_ns]
+    gen = types.SimpleNamespace(ix=ix, draws_by_target={}, delta=True,
+                                settings={"SUNSHINE_DELTA": {("task", new[0], "department")}})
+
+    def run() -> tuple[Path, dict[str, list]]:
+        out = Path(tempfile.mkdtemp(prefix="lookup-new-", dir=work))
+        r = Renderer(None, b"", out, previous=previous, manifest=manifest, link_unchanged=False)
+        generator.PortalGenerator._write_lookup(gen, r)
+        r.finish()
+        return out, r.files
+
+    def check(result: tuple[Path, dict[str, list]]) -> str:
+        """Whether the manifest rows and the files made are those of a whole build (outside the timing);
+        the digest of the files made."""
+        out, rows = result
+        made = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        shutil.rmtree(out)
+        assert rows.keys() == whole.keys() and all(
+            rows[rel][0] == "sha256:" + hashlib.sha256(data).hexdigest()[:40] for rel, data in whole.items())
+        assert all(whole[rel] == data for rel, data in made.items()), "not the bytes of a whole build"
+        return f"{_digest(made)} ({len(made)} of {len(whole)} files made, the others kept: a whole build's bytes)"
+
+    return run, check
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=REPO / "bench" / "out" / "data", help="data directory")
@@ -64,6 +111,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="runs of each stage (default 2)")
     ap.add_argument("--module", action="append", default=[], metavar="NAME=FILE",
                     help="use FILE as the module NAME (opendata, lookup, stats or feeds)")
+    ap.add_argument("--only", default="", metavar="TEXT", help="run only the stages whose name contains TEXT")
     args = ap.parse_args()
     mods = {"opendata": opendata, "lookup": lookup, "stats": stats, "feeds": feeds}
     mods.update(_module(s) for s in args.module)
@@ -80,16 +128,23 @@ def main() -> None:
     stages = [
         ("opendata.files", lambda: mods["opendata"].files(ds, ix)),
         ("lookup.files", lambda: mods["lookup"].files(views.enterprise_lookup_rows(ix, {}))),
-        ("  of which rows", lambda: views.enterprise_lookup_rows(ix, {})),
+        ("  lookup: rows", lambda: views.enterprise_lookup_rows(ix, {})),
         ("stats.context", lambda: mods["stats"].context(ds, ix, calendar)),
         ("feeds.files", lambda: mods["feeds"].files(ds, ix, site)),
     ]
+    checks = {}
+    if args.only in "lookup delta":
+        args.work.mkdir(parents=True, exist_ok=True)
+        run, checks["lookup delta"] = _lookup_delta(ix, args.work)
+        stages.insert(3, ("lookup delta", run))
     for name, run in stages:
+        if args.only not in name:
+            continue
         for i in range(args.repeat):
             t = time.process_time()
             out = run()
             cpu = time.process_time() - t
-            print(f"{name:16s} run {i + 1}: {cpu:6.2f} s CPU  sha256 {_digest(out)}")
+            print(f"{name:16s} run {i + 1}: {cpu:6.2f} s CPU  sha256 {checks.get(name, _digest)(out)}")
             del out
     print("load average", " ".join(f"{x:.2f}" for x in os.getloadavg()))
 

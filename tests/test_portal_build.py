@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -471,3 +472,139 @@ def test_a_rules_error_stops_the_build_and_publishes_nothing(data, tmp_path, inc
     cache = tmp_path / "output.cache"
     assert not (cache / "journal.json").exists() and not list(cache.glob("stage-*"))
     assert not list(tmp_path.glob("output.new-*"))
+
+
+# --------------------------------------------------------------------------- delta builds: the exact look-up's shards
+
+
+def _page_count(data: Path) -> int:
+    """Targets with a page (no ledger in the fixture: those with results) = rows of the look-up index."""
+    return len({r["target"] for p in (data / "results").glob("*.csv")
+                for r in csv.DictReader(p.open(encoding="utf-8-sig"))})
+
+
+def _rename_target(data: Path, code: str, name: str) -> None:
+    path = data / "targets.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    fields = list(rows[0])
+    for r in rows:
+        if r["code"] == code:
+            r["name"] = name
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.fixture()
+def lookup_calls(monkeypatch) -> list[int]:
+    """Many shards for the fixture's few rows, and the number of rows each whole look-up index was made of."""
+    monkeypatch.setattr(lookup, "PER_SHARD", 0.05)  # ≈ 40 shards a row
+    calls: list[int] = []
+    whole = lookup.files
+
+    def files(rows):
+        calls.append(len(rows))
+        return whole(rows)
+
+    monkeypatch.setattr(lookup, "files", files)
+    return calls
+
+
+def _shard_of(out: Path, key: str) -> str:
+    n = json.loads((out / lookup.META).read_text())["shards"]
+    return lookup.shard_path(lookup.fnv1a32(lookup.normalise(key)) % n)
+
+
+def test_delta_build_makes_only_the_lookup_shards_that_change(data, tmp_path, lookup_calls):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    taken = _results_codes(data)
+    # a target without results named as one with results: a key of two rows, the new one first or last
+    free = sorted(_free_targets(data, taken))
+    low, high = free[0], free[-1]
+    same = next(c for c in sorted(taken) if low < c < high)
+    name = next(r["name"] for r in csv.DictReader((data / "targets.csv").open(encoding="utf-8-sig"))
+                if r["code"] == same)
+    _rename_target(data, low, name)
+    _rename_target(data, high, name)
+    _build(data, out)
+    assert lookup_calls == [_page_count(data)]
+    before = {str(p.relative_to(out)): p.read_bytes() for p in (out / "search" / "lookup").iterdir()}
+    n = json.loads(before[lookup.META])["shards"]
+    assert n >= 64 and lookup.shard_count(_page_count(data) + 2) == n
+    for code in (high, low):  # first results of two targets of the same name as a third
+        lookup_calls.clear()
+        _add_result(data, code, "2025-07-15")
+        _check_delta_equals_full(data, out, ref)
+        assert len(lookup_calls) == 1  # the reference build's; the delta build made no whole index
+    key = lookup.normalise(name)
+    entries = json.loads((out / _shard_of(out, name)).read_text(encoding="utf-8"))[key]
+    assert [e[0] for e in entries] == [low, same, high]
+    changed = {rel for rel, data in before.items() if (out / rel).read_bytes() != data}
+    assert lookup.META in changed and len(changed) <= 6
+    # a correction of a result: no row changes, only meta.json is made (the same bytes)
+    first = _first_result(data)
+    _append_rows(data, "results/2025.csv", [[first["task"], first["target"], first["department"], first["item"],
+                                              "issue_corrected", "", "更正", first["inspection_end"], "2025-06-20",
+                                              "2025-06-23", "head", "2", "原结果录入错误"]])
+    lookup_calls.clear()
+    _check_delta_equals_full(data, out, ref)
+    assert len(lookup_calls) == 1
+
+
+def _free_targets(data: Path, taken: set[str]) -> list[str]:
+    """Every target _new_target may give (an active enterprise in scope of 2025-01's AMR-03, no result yet)."""
+    free = []
+    while True:
+        try:
+            free.append(_new_target(data, taken | set(free)))
+        except AssertionError:
+            return free
+
+
+def test_delta_build_makes_every_lookup_shard_when_the_shard_count_changes(data, tmp_path, monkeypatch, lookup_calls):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    count = _page_count(data)
+    monkeypatch.setattr(lookup, "PER_SHARD", count)  # count rows: 2 shards; one more: 4
+    _build(data, out)
+    assert json.loads((out / lookup.META).read_text())["shards"] == 2
+    _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
+    lookup_calls.clear()
+    _check_delta_equals_full(data, out, ref)
+    assert lookup_calls == [count + 1, count + 1]  # the delta build's and the reference build's
+    assert json.loads((out / lookup.META).read_text())["shards"] == 4
+
+
+def _tamper(path: Path, data: bytes) -> None:
+    """Other bytes of the same size and mtime: the output check (size, mtime) cannot see it."""
+    st = path.stat()
+    assert len(data) == st.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.parametrize("victim", ["shard", "meta", "kept shard"])
+def test_delta_build_makes_every_lookup_shard_when_a_previous_one_is_not_as_recorded(data, tmp_path, monkeypatch,
+                                                                                     lookup_calls, victim):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    code = _new_target(data, _results_codes(data))
+    if victim == "shard":  # the shard the new row goes into: read, and found not as recorded (still JSON)
+        code = next(c for c in _free_targets(data, _results_codes(data))
+                    if (out / _shard_of(out, c)).stat().st_size > 2)
+        path = out / _shard_of(out, code)
+        _tamper(path, path.read_bytes().replace(b"enterprises/", b"enterprises_", 1))
+    elif victim == "meta":
+        path = out / lookup.META
+        _tamper(path, path.read_bytes().replace(b'"version": 1', b'"version": 7'))
+    else:  # a shard the delta build would keep is not as recorded: Renderer.keep says so
+        from sunshine.portal.render import Renderer
+
+        untouched = sorted(set(map(lookup.shard_path, range(json.loads((out / lookup.META).read_text())["shards"])))
+                           - {_shard_of(out, code)})[-1]
+        keep = Renderer.keep
+        monkeypatch.setattr(Renderer, "keep", lambda self, rel: rel != untouched and keep(self, rel))
+    _add_result(data, code, "2025-07-15")
+    lookup_calls.clear()
+    _check_delta_equals_full(data, out, ref)
+    assert len(lookup_calls) == 2  # the delta build made the whole index too

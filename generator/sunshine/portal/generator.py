@@ -127,6 +127,22 @@ class _Expand:
         self.families.forget()
 
 
+def _previous_file(renderer: Renderer, rel: str) -> bytes | None:
+    """The previous build's file at *rel* when its bytes are those its manifest row records
+    (``sha256:`` key and size), else None."""
+    row, previous = renderer.old.get(rel), renderer.previous
+    if previous is None or not isinstance(row, list) or len(row) != 3:
+        return None
+    try:
+        with open(os.path.join(previous, rel), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) != row[1] or row[0] != "sha256:" + hashlib.sha256(data).hexdigest()[:40]:
+        return None
+    return data
+
+
 class PortalGenerator(Generator):
     """Writes every record page of the portal (see :mod:`sunshine.portal.views`)."""
 
@@ -238,10 +254,34 @@ class PortalGenerator(Generator):
             renderer.file(rel, data)  # the ledger as published: C2SP tlog-tiles layout and blobs
         return {"listing": listing, "derived": derived}
 
+    def _write_lookup(self, renderer: Renderer) -> None:
+        """The exact look-up's ``meta.json`` and shards. A delta build makes only those its targets'
+        rows change and keeps the others (:func:`.lookup.delta_files`), unless that cannot be worked
+        out or a previous shard is not as recorded: then it makes them all, as any other build does."""
+        ix, draws = self.ix, self.draws_by_target
+        kept: set[str] = set()
+        if self.delta is not None:
+            # a row per target with a page (set(by_target) | set(draws): 27 ms at 1M, this 0.1 ms)
+            count = len(ix.by_target) + len(draws) - sum(map(ix.by_target.__contains__, draws))
+            rows = views.enterprise_lookup_rows(ix, draws, {k[1] for k in self.settings["SUNSHINE_DELTA"]})
+            made = lookup.delta_files(count, rows, functools.partial(_previous_file, renderer))
+            if made is not None:
+                for rel in map(lookup.shard_path, range(lookup.shard_count(count))):
+                    if rel not in made:
+                        if not renderer.keep(rel):
+                            break
+                        kept.add(rel)
+                else:
+                    for rel, data in made.items():
+                        renderer.file(rel, data)
+                    return
+        for rel, data in lookup.files(views.enterprise_lookup_rows(ix, draws)).items():
+            if rel not in kept:
+                renderer.file(rel, data)
+
     def _write_other_files(self, renderer: Renderer) -> None:
         """The exact look-up's shards, the Atom feeds and robots.txt."""
-        for rel, data in lookup.files(views.enterprise_lookup_rows(self.ix, self.draws_by_target)).items():
-            renderer.file(rel, data)
+        self._write_lookup(renderer)
         for rel, data in feeds.files(self.ds, self.ix, self.site).items():
             renderer.file(rel, data)
         renderer.file("robots.txt", feeds.robots(self.site))

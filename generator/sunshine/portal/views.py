@@ -668,10 +668,16 @@ class FamilyPages:
         self.ix.forget()
 
 
-def enterprise_lookup_rows(ix: Index, draws_by_target: dict[str, list[dict]]) -> list[tuple[str, str, str]]:
-    """(code, name, url) for the exact-lookup index (:mod:`.lookup`)."""
+def enterprise_lookup_rows(ix: Index, draws_by_target: dict[str, list[dict]],
+                           only: set[str] | None = None) -> list[tuple[str, str, str]]:
+    """(code, name, url) for the exact-lookup index (:mod:`.lookup`): one row per target with a page
+    (inspected or selected), in code order; with *only*: those of the target codes it names."""
+    if only is None:
+        codes = set(ix.by_target) | set(draws_by_target)
+    else:
+        codes = {c for c in only if c in ix.by_target or c in draws_by_target}
     out = []
-    for code in sorted(set(ix.by_target) | set(draws_by_target)):
+    for code in sorted(codes):
         t = ix.target_pub(code)
         out.append((t["code"], t["name"], t["url"]))
     return out
