@@ -584,7 +584,10 @@ def write(renderer, ds: model.Dataset, ix: Index, changed: set[tuple[str, str, s
     out = files(ds, ix)
     meta = {}
     for rel, data in out.items():
-        renderer.file(rel, data)
+        if rel in out.sha256:  # a CSV file: its digest is known (the descriptor's), not hashed again
+            renderer.spliced(rel, [data], out.sha256[rel])
+        else:
+            renderer.file(rel, data)
         if rel != "data/datapackage.json":
             meta[rel] = [len(data), renderer.files[rel][0]] + ([out.sha256[rel]] if rel.endswith(".csv") else [])
     if not all(out.layouts.values()):  # no rows to splice into
