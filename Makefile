@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py bench/out/data --work bench/out/bench_load
 	$(BIN)/python bench/bench_rules.py bench/out/data --cache bench/out/bench_rules
 	$(BIN)/python bench/bench_downloads.py --data bench/out/data --work bench/out/bench_downloads
+	$(BIN)/python bench/bench_downloads_delta.py --data bench/out/data --work bench/out/bench_downloads_delta
 	$(BIN)/python bench/bench_page_render.py --data bench/out/data --work bench/out/bench_page_render
 
 clean:
