@@ -368,12 +368,37 @@ def test_missing_pagefind_fails_clearly(monkeypatch, tmp_path):
     assert "pagefind" in exc.value.message and "--no-search" in exc.value.hint
 
 
+@pytest.mark.parametrize("odd", ["", "a&b/index.html", "t<1>/x.html", "e/新/index.html", "index.html/index.html"])
+def test_sitemap_rows_as_written_one_by_one(odd):
+    """The sitemap's C-level formatting of every row at once gives the bytes of the plain per-row
+    formatting (escaped locations, ``index.html`` dropped, ``404.html`` left out, pages in path order)."""
+    from xml.sax.saxutils import escape
+
+    from sunshine.portal import feeds
+
+    pages = {"tasks/2025-01/index.html": "2025-03-01", "404.html": "", "index.html": "2025-04-02",
+             "enterprises/X1/index.html": "2025-01-05", "results/2025-03/index.html": "", "plans/2025.html": "2025-01-01"}
+    if odd:
+        pages[odd] = "2025-02-02"
+    base = "https://x.example/a&b/"
+    rows = []
+    for path in sorted(pages):
+        if path == "404.html":
+            continue
+        loc = path[: -len("index.html")] if path.endswith("/index.html") else "" if path == "index.html" else path
+        lm = f"<lastmod>{pages[path]}</lastmod>" if pages[path] else ""
+        rows.append(f"<url><loc>{escape(base + loc)}</loc>{lm}</url>")
+    rows.append(f"<url><loc>{escape(base)}about/</loc></url>")
+    expected = "\n".join(['<?xml version="1.0" encoding="UTF-8"?>',
+                          '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">', *rows, "</urlset>\n"])
+    assert feeds.sitemaps({"public_url": base}, pages, [("about/index.html", "关于")]) == {
+        "sitemap.xml": expected.encode("utf-8")}
+
+
 def test_sitemap_becomes_an_index_above_50000_urls():
     from sunshine.portal import feeds
-    from sunshine.portal.views import Page
 
-    pages = [Page(path=f"enterprises/E{i}/index.html", template="enterprise.html", ctx={}, title="t")
-             for i in range(feeds.SITEMAP_LIMIT + 10)]
+    pages = {f"enterprises/E{i}/index.html": "" for i in range(feeds.SITEMAP_LIMIT + 10)}
     out = feeds.sitemaps({"public_url": "https://x.example/s/"}, pages, [("about/index.html", "关于")])
     assert sorted(out) == ["sitemap.xml", "sitemaps/1.xml", "sitemaps/2.xml"]
     index = ET.fromstring(out["sitemap.xml"])

@@ -89,7 +89,7 @@ def test_incremental_equals_a_full_build_when_pages_appear_and_disappear(data, t
     _build(data, ref, incremental=False)
     assert _snapshot(out) == _snapshot(ref)
     cache = tmp_path / "output.cache"
-    assert sorted(p.name for p in cache.iterdir()) == ["data", "manifest.json", "state.json", "templates"]
+    assert sorted(p.name for p in cache.iterdir()) == ["data", "manifest.bin", "state.bin", "templates"]
 
 
 def test_unchanged_pages_are_not_touched(data, tmp_path):
@@ -128,6 +128,7 @@ def test_a_crash_while_publishing_is_completed_by_the_next_build(data, tmp_path,
     cache = tmp_path / "output.cache"
     journal = json.loads((cache / "journal.json").read_text(encoding="utf-8"))
     assert len(journal["moves"]) > after and (cache / journal["stage"]).is_dir()
+    assert (cache / "manifest.bin.next").is_file() and (cache / "state.bin.next").is_file()
     monkeypatch.setattr(portal_build, "_after_move", None)
     # the next build (here: with nothing else changed) first completes the interrupted one
     portal_build.build_site(data, out, search=False)
@@ -186,6 +187,74 @@ def test_an_unreadable_journal_forces_a_full_build(data, tmp_path, capsys):
     assert _snapshot(out) == _snapshot(ref)
 
 
+@pytest.mark.parametrize("name", ["manifest.bin", "state.bin"])
+def test_a_torn_next_file_installed_by_recovery_makes_the_next_build_a_full_one(data, tmp_path, monkeypatch, name):
+    """A crash (power loss) after the journal was written but with a ``*.next`` record not all on disk:
+    recovery installs it as the journal says; the next build finds it damaged and builds in full."""
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
+    monkeypatch.setattr(portal_build, "_after_move", _crash_after(1))
+    with pytest.raises(portal_build._Crash):
+        _build(data, out)
+    monkeypatch.setattr(portal_build, "_after_move", None)
+    nxt = tmp_path / "output.cache" / (name + ".next")
+    nxt.write_bytes(nxt.read_bytes()[: nxt.stat().st_size // 2])
+    assert portal_build.recover(out, quiet=True).startswith("completed")
+    _add_result(data, _new_target(data, _results_codes(data)), "2025-07-16")
+    s = _build(data, out)
+    assert s.mode == "full" and s.why_full == "no record of the previous build"
+    _build(data, ref, incremental=False)
+    assert _snapshot(out) == _snapshot(ref)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "empty", "foreign", "json"])
+@pytest.mark.parametrize("name", ["manifest.bin", "state.bin"])
+def test_a_damaged_or_foreign_record_gives_a_full_build_never_a_wrong_one(data, tmp_path, name, damage):
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    path = tmp_path / "output.cache" / name
+    raw = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(raw[:-7])
+    elif damage == "flipped":  # one byte of the payload (a lastmod, a size …) changed: the SHA-256 says so
+        path.write_bytes(raw[:-40] + bytes([raw[-40] ^ 1]) + raw[-39:])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "foreign":  # another Python's marshal
+        head, nl, rest = raw.partition(b"\n")
+        path.write_bytes(head.replace(b"cpython-", b"cpython-2") + nl + rest)
+    else:  # version 1's JSON under the new name
+        path.write_text('{"version": 1, "files": {}}', encoding="utf-8")
+    _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
+    s = _build(data, out)
+    assert s.mode == "full" and s.why_full == "no record of the previous build"
+    _build(data, ref, incremental=False)
+    assert _snapshot(out) == _snapshot(ref)
+    again = _build(data, out)
+    assert again.mode == "unchanged", again.why_full  # and the records are whole again
+
+
+def test_build_cache_files_round_trip_and_refuse_anything_else(tmp_path):
+    from sunshine.portal import render
+
+    value = {"a/index.html": ["k" * 40, 123, 1795670407969115948], "b": [None, True, 1.5, ("t", -1)], "": {}}
+    path = tmp_path / "x.bin"
+    render.save_cache_file(path, "thing/1", value)
+    assert render.load_cache_file(path, "thing/1") == value and not (tmp_path / "x.bin.tmp").exists()
+    assert render.load_cache_file(path, "thing/2") is None
+    assert render.load_cache_file(tmp_path / "missing.bin", "thing/1") is None
+    raw = path.read_bytes()
+    for bad in (raw[:-1], raw + b"\0", raw[:10], raw.replace(b"\n", b" ", 1)):
+        path.write_bytes(bad)
+        assert render.load_cache_file(path, "thing/1") is None
+    render.save_cache_file(path, "thing/1", value, sync=True)
+    assert render.load_cache_file(path, "thing/1") == value
+    with pytest.raises(ValueError):
+        render.save_cache_file(path, "thing/1", {"p": Path("x")})  # plain data only
+    assert render.load_cache_file(path, "thing/1") == value  # the previous file is untouched
+
+
 def test_theme_content_or_settings_changes_fall_back_to_a_full_build(data, tmp_path):
     theme, content = tmp_path / "theme", tmp_path / "content"
     shutil.copytree(REPO / "theme", theme)
@@ -205,13 +274,13 @@ def test_theme_content_or_settings_changes_fall_back_to_a_full_build(data, tmp_p
     assert s.mode == "full" and s.why_full == "settings changed"
     assert _build(data, out, theme=theme, content=content, incremental=False).mode == "full"
     # code: the modules the build ran are recorded with their digest; a change in any of them is a full build
-    state_path = tmp_path / "output.cache" / "state.json"
-    state = json.loads(state_path.read_text(encoding="utf-8"))
+    state_path = tmp_path / "output.cache" / "state.bin"
+    state = portal_build._read_state(state_path)
     assert {"loading.py", "portal/views.py", "portal/render.py", "portal/build.py"} <= set(state["code_files"])
     assert _build(data, out, theme=theme, content=content).mode == "unchanged"
-    state = json.loads(state_path.read_text(encoding="utf-8"))
+    state = portal_build._read_state(state_path)
     state["code"] = portal_build.code_digest(state["code_files"] + ["no-such-module.py"])  # as if a module changed
-    state_path.write_text(json.dumps(state), encoding="utf-8")
+    portal_build._write_state(state_path, state)
     s = _build(data, out, theme=theme, content=content)
     assert s.mode == "full" and s.why_full == "code changed"
 

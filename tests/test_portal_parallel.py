@@ -61,8 +61,8 @@ def test_workers_write_the_same_bytes_as_one_process(data: Path, tmp_path: Path)
     assert one.pages == three.pages > 40
     assert one.rendered == three.rendered
     assert _snapshot(tmp_path / "one") == _snapshot(tmp_path / "three")
-    m1 = render.load_manifest(tmp_path / "one.cache" / "manifest.json")
-    m3 = render.load_manifest(tmp_path / "three.cache" / "manifest.json")
+    m1 = render.load_manifest(tmp_path / "one.cache" / "manifest.bin")
+    m3 = render.load_manifest(tmp_path / "three.cache" / "manifest.bin")
     assert {k: v[0] for k, v in m1.items()} == {k: v[0] for k, v in m3.items()}  # same input hashes
 
 

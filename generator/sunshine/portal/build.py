@@ -12,7 +12,7 @@ pages are hard-linked from the previous output (see :mod:`.render`).
 **Incremental build** (the default when only data changed since the last build): every page's
 input hash is computed as in a full build, but only the pages and files whose hash changed are
 rendered, into a staging directory ``<output>.cache/stage-XXXX``; nothing else is written. Then,
-crash-safely: the new manifest and state are written as ``*.next``, a journal naming every file to
+crash-safely: the new manifest and state are written as ``*.bin.next``, a journal naming every file to
 move and to delete is written (``fsync``, rename), each staged file is ``rename``d into ``output``,
 removed pages are deleted, the ``*.next`` files replace the old ones and the journal is removed. A
 build that stops before the journal exists leaves ``output`` untouched; one that stops after is
@@ -28,11 +28,26 @@ and file; the previous build's other pages keep their manifest and sitemap rows 
 :func:`scan_data`, :func:`changed_results`). **Unchanged** (nothing changed since the last build, and its
 files are all in place): nothing is done.
 
-Beside the output, never inside the published tree: ``<output>.cache/manifest.json`` (path →
-input hash, size, mtime), ``state.json`` (what the last build was made from: the source of
+Beside the output, never inside the published tree: ``<output>.cache/manifest.bin`` (output path →
+``[input hash, size, mtime_ns]``), ``state.bin`` (what the last build was made from: the source of
 every module it ran, theme, content, settings, search, library versions, each data file's size and
-SHA-256; and its record pages, path → lastmod), ``data/`` (parsed data files, :mod:`sunshine.data_cache`) and, only
-while publishing, ``journal.json`` and ``stage-XXXX/``.
+SHA-256; its record pages, path → lastmod; derived state), ``data/`` (parsed data files,
+:mod:`sunshine.data_cache`) and, only while publishing, ``journal.json`` and ``stage-XXXX/``.
+
+The two records (``manifest.bin``, ``state.bin``; :func:`.render.save_cache_file`) are one format::
+
+    sunshine-build-cache/1 <kind>/<version> <Python cache tag> marshal/<marshal version>\n
+    <SHA-256 of the payload, hex>\n
+    <payload: marshal.dumps(value)>
+
+e.g. ``sunshine-build-cache/1 manifest/2 cpython-311 marshal/4``. The payload is plain data (dicts, lists,
+strings, numbers; a value round-trips exactly: tuples stay tuples, integer keys stay integers), decoded
+with the cyclic GC paused. At 1M targets the files are 17 and 8 MB, read in ~0.15 and ~0.1 s CPU (their
+JSON: ~0.38 and ~0.16 s) and written in ~0.13 and ~0.07 s (JSON: ~0.57 and ~0.14 s). A file of another
+format, kind, Python or ``marshal`` version, or whose payload does not have the recorded SHA-256
+(truncated, damaged, half-written by a crash) is no record at all: the build is a full one (a missing
+manifest only costs re-rendering what could have been linked).
+Version 1's ``manifest.json`` and ``state.json`` are removed by the first full build that writes these.
 """
 
 from __future__ import annotations
@@ -243,7 +258,10 @@ def swap_into_place(new: Path, output: Path) -> None:
 
 # --------------------------------------------------------------------------- incremental state
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: JSON (state.json)
+# The build's records beside the output (see the module docstring); *.next while being published.
+MANIFEST_FILE = "manifest.bin"
+STATE_FILE = "state.bin"
 JOURNAL_VERSION = 1
 # Settings that carry this build's data, not its configuration (left out of the fingerprint).
 _RUN_SETTINGS = {"OUTPUT_PATH", "SUNSHINE_DATA", "SUNSHINE_DATASET", "SUNSHINE_LEDGER", "SUNSHINE_CALENDAR",
@@ -439,6 +457,16 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def _read_state(path: Path) -> dict | None:
+    """The state :func:`_write_state` wrote to *path*, or None (none there, or not to be trusted)."""
+    state = render.load_cache_file(path, f"state/{STATE_VERSION}")
+    return state if isinstance(state, dict) else None
+
+
+def _write_state(path: Path, state: dict) -> None:
+    render.save_cache_file(path, f"state/{STATE_VERSION}", state)
+
+
 def _write_json(path: Path, data: dict, *, sync: bool = False) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -496,7 +524,7 @@ def _apply_journal(cache_dir: Path, output: Path, journal: dict) -> tuple[int, i
             except OSError:
                 break
             parent = parent.parent
-    for name in ("manifest.json", "state.json"):
+    for name in (MANIFEST_FILE, STATE_FILE):
         nxt = cache_dir / (name + ".next")
         if nxt.exists():
             os.replace(nxt, cache_dir / name)
@@ -529,7 +557,7 @@ def recover(output: Path, quiet: bool = False) -> str:
             moved, deleted = _apply_journal(cache_dir, output, journal)
             done = f"completed an interrupted incremental build ({moved} files moved, {deleted} removed)"
         else:
-            for name in ("journal.json", "state.json", "state.json.next", "manifest.json.next"):
+            for name in ("journal.json", STATE_FILE, STATE_FILE + ".next", MANIFEST_FILE + ".next"):
                 with contextlib.suppress(OSError):
                     os.unlink(cache_dir / name)
             done = "found an unreadable publish journal: it was discarded and this build is a full one"
@@ -537,7 +565,7 @@ def recover(output: Path, quiet: bool = False) -> str:
             print(f"warning: {output}: {done}", file=sys.stderr)
     for stale in cache_dir.glob("stage-*"):
         remove_tree(stale)
-    for name in ("state.json.next", "manifest.json.next"):
+    for name in (STATE_FILE + ".next", MANIFEST_FILE + ".next"):
         with contextlib.suppress(OSError):
             os.unlink(cache_dir / name)
     return done
@@ -582,9 +610,9 @@ def _publish_incremental(stage: Path, output: Path, cache_dir: Path, old_manifes
     for rel in _staged_files(stage):
         if rel in new_manifest or not _same_bytes(stage / rel, output / rel):
             moves.append(rel)  # a changed page or file (Pelican's own output only when its bytes differ)
-    deletes = sorted(set(old_manifest) - set(new_manifest))
-    render.save_manifest(cache_dir / "manifest.json.next", new_manifest)
-    _write_json(cache_dir / "state.json.next", state)
+    deletes = sorted([rel for rel in old_manifest if rel not in new_manifest])
+    render.save_manifest(cache_dir / (MANIFEST_FILE + ".next"), new_manifest)
+    _write_state(cache_dir / (STATE_FILE + ".next"), state)
     _write_json(cache_dir / "journal.json", {"version": JOURNAL_VERSION, "stage": stage.name,
                                              "moves": moves, "deletes": deletes}, sync=True)
     return _apply_journal(cache_dir, output, {"stage": stage.name, "moves": moves, "deletes": deletes})
@@ -707,11 +735,11 @@ def _build_site(
     stats = BuildStats(output=output)
 
     previous = output if incremental and output.is_dir() else None
-    manifest = render.load_manifest(cache_dir / "manifest.json") if previous else {}
+    manifest = render.load_manifest(cache_dir / MANIFEST_FILE) if previous else {}
     in_place = False
     old_state: dict = {}
     if incremental and output.is_dir():
-        old_state = _read_json(cache_dir / "state.json") or {}
+        old_state = _read_state(cache_dir / STATE_FILE) or {}
         if not old_state or not manifest:
             stats.why_full = "no record of the previous build"
         else:
@@ -795,7 +823,7 @@ def _build_site(
         new = Path(tempfile.mkdtemp(prefix="stage-", dir=cache_dir))
     else:
         with contextlib.suppress(OSError):  # the state describes the output until this build replaces it
-            os.unlink(cache_dir / "state.json")
+            os.unlink(cache_dir / STATE_FILE)
         new = Path(tempfile.mkdtemp(prefix=output.name + ".new-", dir=output.parent))
     settings["OUTPUT_PATH"] = str(new)
     try:
@@ -838,8 +866,11 @@ def _build_site(
     if not in_place:
         with contextlib.suppress(OSError):
             cache_dir.mkdir(parents=True, exist_ok=True)
-            render.save_manifest(cache_dir / "manifest.json", report.get("manifest", {}))
-            _write_json(cache_dir / "state.json", new_state(report))
+            render.save_manifest(cache_dir / MANIFEST_FILE, report.get("manifest", {}))
+            _write_state(cache_dir / STATE_FILE, new_state(report))
+            for legacy in ("manifest.json", "state.json", "manifest.json.next", "state.json.next"):  # version 1's (JSON)
+                with contextlib.suppress(OSError):
+                    os.unlink(cache_dir / legacy)
     stats.pages = report.get("pages", 0)
     stats.rendered = report.get("rendered", 0)
     stats.reused = report.get("reused", 0)

@@ -22,7 +22,7 @@ other families' pages, manifest rows and sitemap rows are carried over from the 
 
 *Derived state*: a whole-site file may keep, between builds, what a delta build needs to update it
 rather than make it again (e.g. where each task's rows start in a download). The code making it puts a
-JSON-able value in ``self.derived[name]``; ``sunshine build`` stores the dict in ``state.json`` (published
+JSON-able value in ``self.derived[name]``; ``sunshine build`` stores the dict in ``state.bin`` (published
 with the output, under the same journal) and gives a delta build the previous one as
 ``SUNSHINE_PREVIOUS_DERIVED`` (``{}`` in any other build). A value that is missing or does not fit the
 previous output must make its file the whole way, never a wrong one.
@@ -299,13 +299,10 @@ class PortalGenerator(Generator):
         build, the previous build's pages of the families it did not make again. Returns them all."""
         pages: dict[str, str] = {}
         if self.delta is not None:
-            carries = self.delta.carries
-            pages = {path: lm for path, lm in (self.settings.get("SUNSHINE_PREVIOUS_PAGES") or {}).items()
-                     if carries(path)}
+            pages = self.delta.carried(self.settings.get("SUNSHINE_PREVIOUS_PAGES") or {})
         pages.update(made)
         content_pages = [(p.save_as, p.title) for p in self.context.get("pages", [])]
-        rows = [views.SitemapRow(path, pages[path]) for path in sorted(pages)]
-        for rel, data in feeds.sitemaps(self.site, rows, content_pages).items():
+        for rel, data in feeds.sitemaps(self.site, pages, content_pages).items():
             renderer.file(rel, data)
         return pages
 

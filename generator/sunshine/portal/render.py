@@ -28,11 +28,12 @@ without a failed attribute lookup first, and the shared chrome (``_head.html``, 
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
-import json
 import marshal
 import os
 import shutil
+import sys
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,7 +45,7 @@ import markupsafe
 from ..errors import BuildError
 from .views import Page, root_of
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 1: JSON (manifest.json)
 WRITERS = 1  # writer threads (see the module docstring)
 MAX_PENDING = 4096  # queued writes before the renderer waits (bounds memory)
 BATCH = 16  # writes per writer-thread task
@@ -149,25 +150,76 @@ def page_inputs(page: Page) -> bytes:
         return b"r" + repr(inputs).encode()
 
 
-def load_manifest(path: Path | None) -> dict[str, list]:
-    if path is None or not path.is_file():
-        return {}
+CACHE_FORMAT = "sunshine-build-cache/1"
+
+
+def _cache_header(kind: str) -> bytes:
+    """The first line of a build cache file of *kind* written by this Python (see :func:`save_cache_file`)."""
+    return f"{CACHE_FORMAT} {kind} {sys.implementation.cache_tag} marshal/{marshal.version}\n".encode()
+
+
+def save_cache_file(path: Path, kind: str, value: object, *, sync: bool = False) -> None:
+    """Write *value* (plain data: dicts, lists, tuples, strings, numbers, booleans, None) to *path*
+    as a build cache file of *kind*: a header line (format, kind, Python, ``marshal`` version), the
+    SHA-256 of the payload in hex and a line feed, then the payload, ``marshal.dumps(value)``.
+    Written to ``<path>.tmp`` and renamed; with *sync*, ``fsync``'d (file and directory) first."""
+    payload = marshal.dumps(value, marshal.version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(_cache_header(kind) + hashlib.sha256(payload).hexdigest().encode() + b"\n")
+        f.write(payload)
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(tmp, path)
+    if sync:
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def load_cache_file(path: Path, kind: str) -> object | None:
+    """The value :func:`save_cache_file` wrote to *path* as *kind*, or None when there is no such
+    file or it is not one: another format, kind, Python or ``marshal`` version, a payload whose
+    SHA-256 is not the recorded one (truncated, damaged, half-written) or that does not decode.
+    Decoded with the cyclic garbage collector paused (a manifest is ~150,000 new lists at
+    province scale; the collector's passes over them would cost more than decoding them)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # a damaged cache only costs a full render
-    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-        return {}
-    files = data.get("files")
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    header = _cache_header(kind)
+    start = len(header) + 65
+    if not data.startswith(header) or data[start - 1 : start] != b"\n":
+        return None
+    payload = memoryview(data)[start:]
+    if hashlib.sha256(payload).hexdigest().encode() != data[len(header) : start - 1]:
+        return None
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def load_manifest(path: Path | None) -> dict[str, list]:
+    """The manifest :func:`save_manifest` wrote to *path*: output path → ``[input hash, size,
+    mtime_ns]``; ``{}`` when there is none or it cannot be trusted (a damaged cache only costs a
+    full render)."""
+    files = load_cache_file(path, f"manifest/{MANIFEST_VERSION}") if path is not None else None
     return files if isinstance(files, dict) else {}
 
 
-def save_manifest(path: Path, files: dict[str, list]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"version": MANIFEST_VERSION, "files": files}, separators=(",", ":")),
-                   encoding="utf-8")
-    os.replace(tmp, path)
+def save_manifest(path: Path, files: dict[str, list], *, sync: bool = False) -> None:
+    save_cache_file(path, f"manifest/{MANIFEST_VERSION}", files, sync=sync)
 
 
 def _ensure_dir(d: str, made: set[str]) -> None:
