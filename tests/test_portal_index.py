@@ -46,3 +46,17 @@ def test_targets_by_code_indexes_the_rest_of_the_directory_on_the_first_other_co
     assert "no such code" not in targets and targets.get("no such code") is None and 7 not in targets
     with pytest.raises(KeyError):
         targets["no such code"]
+
+
+def test_enterprise_codes_of_a_delta_equal_filtering_every_code_by_its_slug(ds):
+    from sunshine.portal import privacy
+
+    ix = views.Index(ds)
+    every = sorted(set(ix.by_target))
+    odd = "P-示例/a.b%"  # not URL-safe: its slug is percent-quoted
+    draws = {odd: [{}], every[0]: [{}]}
+    slugs = frozenset({privacy.target_slug(c) for c in every[::7]} | {privacy.target_slug(odd), "no-such", "%E4"})
+    only = views.Delta(targets=slugs, tasks=frozenset(), months=frozenset())
+    want = sorted(c for c in set(ix.by_target) | set(draws) if privacy.target_slug(c) in only.targets)
+    assert views.enterprise_codes(ix, draws, only) == want and odd in want
+    assert views.enterprise_codes(ix, draws) == sorted(set(ix.by_target) | set(draws))

@@ -15,8 +15,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
 from operator import attrgetter
+from typing import NamedTuple
+from urllib.parse import unquote
 
 from .. import model
 from . import privacy
@@ -603,10 +604,10 @@ def result_pages(ix: Index, only: Delta | None = None) -> list[Page]:
 
 def enterprise_codes(ix: Index, draws_by_target: dict[str, list[dict]], only: Delta | None = None) -> list[str]:
     """The targets with a page (inspected or selected), in code order; with *only*: those it names."""
-    codes = set(ix.by_target) | set(draws_by_target)
-    if only is not None:
-        codes = {c for c in codes if privacy.target_slug(c) in only.targets}
-    return sorted(codes)
+    if only is not None:  # a slug is its code, or the code percent-quoted: unquote gives the code back
+        return sorted(c for c in {unquote(s) for s in only.targets}
+                      if (c in ix.by_target or c in draws_by_target) and privacy.target_slug(c) in only.targets)
+    return sorted(set(ix.by_target) | set(draws_by_target))
 
 
 def enterprise_page(ix: Index, draws_by_target: dict[str, list[dict]], code: str) -> Page:
