@@ -210,7 +210,7 @@ def test_a_torn_next_file_installed_by_recovery_makes_the_next_build_a_full_one(
     assert _snapshot(out) == _snapshot(ref)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped", "empty", "foreign", "json"])
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "empty", "foreign", "json", "missing"])
 @pytest.mark.parametrize("name", ["manifest.bin", "state.bin"])
 def test_a_damaged_or_foreign_record_gives_a_full_build_never_a_wrong_one(data, tmp_path, name, damage):
     out, ref = tmp_path / "output", tmp_path / "reference"
@@ -226,8 +226,10 @@ def test_a_damaged_or_foreign_record_gives_a_full_build_never_a_wrong_one(data, 
     elif damage == "foreign":  # another Python's marshal
         head, nl, rest = raw.partition(b"\n")
         path.write_bytes(head.replace(b"cpython-", b"cpython-2") + nl + rest)
-    else:  # version 1's JSON under the new name
+    elif damage == "json":  # version 1's JSON under the new name
         path.write_text('{"version": 1, "files": {}}', encoding="utf-8")
+    else:
+        path.unlink()
     _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
     s = _build(data, out)
     assert s.mode == "full" and s.why_full == "no record of the previous build"
