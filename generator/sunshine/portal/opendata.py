@@ -18,7 +18,7 @@ tasks and targets (a task new to the files is inserted in order), and has the ke
 the previous file into the new one (``Renderer.spliced``: ``os.copy_file_range``); ``items.*`` and
 ``tasks.*`` are kept as they are (``Renderer.keep``); ``datapackage.json`` is made from the recorded
 sizes and digests. What it needs is the derived state every build records (generator ``derived``,
-kept in ``state.json``), ``{"version": 1, "files": {path: [bytes, manifest key, sha256 (CSV only)]},
+kept in ``state.bin``), ``{"version": 1, "files": {path: [bytes, manifest key, sha256 (CSV only)]},
 "results": layout, "enterprises": layout, "digest": sha256 of the rest}``, where a layout is
 ``{"keys": [each block's first key], "csv": [offsets], "json": [offsets]}``: each block's start in
 the file and, last, where the last block ends (≈ 75 KiB of JSON at 2,000 tasks and 150,000 inspected
@@ -482,7 +482,7 @@ def _spliced(prev: str, rel: str, meta: list, manifest: dict, enc: _Encoded, fie
 
 
 def _digest(state: dict) -> str:
-    """SHA-256 of the state without its ``digest`` (a damaged state.json is not used)."""
+    """SHA-256 of the state without its ``digest`` (a damaged state is not used)."""
     body = {k: v for k, v in state.items() if k != "digest"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 

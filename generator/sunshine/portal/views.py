@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
-from typing import NamedTuple
 from urllib.parse import unquote
 
 from .. import model
@@ -44,13 +43,6 @@ class Page:
 def month_of(d: date) -> str:
     """``"YYYY-MM"`` of a date (the month listings' key)."""
     return d.isoformat()[:7]
-
-
-class SitemapRow(NamedTuple):
-    """A record page as the sitemap sees it."""
-
-    path: str
-    lastmod: str
 
 
 def root_of(path: str) -> str:
