@@ -10,7 +10,7 @@ Settings it reads (``pelicanconf.py``):
 ``SUNSHINE_CACHE_DIR``     a directory for compiled templates kept between builds (``sunshine build``
                            sets ``<output>.cache``)
 ``SUNSHINE_WORKERS``       processes rendering the record pages (default: one per core from 2,000
-                           pages on; 1 = no worker processes; see :mod:`.parallel`)
+                           pages on, and in a delta build; 1 = no worker processes; see :mod:`.parallel`)
 
 and, when run by ``sunshine build`` (:mod:`.build`): ``SUNSHINE_DATASET`` (the already loaded
 dataset), ``SUNSHINE_LEDGER`` (the ledger view), ``SUNSHINE_PREVIOUS_OUTPUT`` and
