@@ -681,3 +681,40 @@ def test_delta_build_makes_every_lookup_shard_when_a_previous_one_is_not_as_reco
     lookup_calls.clear()
     _check_delta_equals_full(data, out, ref)
     assert len(lookup_calls) == 2  # the delta build made the whole index too
+
+
+def test_replaced_big_files_are_set_aside_and_deleted_by_the_next_build(data, tmp_path, monkeypatch):
+    """A delta build hard-links each big output it replaces into <output>.cache/trash (the rename then
+    frees no blocks); the next build deletes them while it loads. The published bytes are unaffected."""
+    import os
+
+    monkeypatch.setattr(portal_build, "BIG_FILE", 1)  # every replaced file counts as big here
+    out, ref = tmp_path / "output", tmp_path / "reference"
+    _build(data, out)
+    old = (out / "data" / "results.csv").read_bytes()
+    _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
+    assert _build(data, out).scope == "1 result group(s) changed"
+    trash = tmp_path / "output.cache" / portal_build.TRASH_DIR
+    kept = {p.read_bytes() for p in trash.iterdir()}
+    assert old in kept and (out / "data" / "results.csv").read_bytes() != old
+    assert all(os.stat(p).st_nlink == 1 for p in trash.iterdir())  # no longer linked from the output
+    _build(data, ref, incremental=False)
+    assert _snapshot(out) == _snapshot(ref)
+    assert _build(data, out).mode == "unchanged" and not list(trash.iterdir())
+
+
+def test_the_output_check_of_a_delta_build_runs_in_a_process_and_fails_safe(data, tmp_path, monkeypatch):
+    """_OutputCheck: a check process that dies counts as 'not as recorded' (a whole build), never as a match."""
+    import os
+    import signal
+
+    out = tmp_path / "output"
+    _build(data, out)
+    assert portal_build._OutputCheck(out, {"index.html": ["k", 1, 1]}).matches() is False
+
+    def dies(output, manifest):  # runs in the forked check process
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(portal_build, "_output_matches", dies)
+    _add_result(data, _new_target(data, _results_codes(data)), "2025-07-15")
+    assert _build(data, out).scope == "files in the output are not as the previous build left them"

@@ -506,6 +506,7 @@ def _apply_journal(cache_dir: Path, output: Path, journal: dict) -> tuple[int, i
         if src.exists():
             dst = output / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
+            _set_aside(dst, cache_dir / TRASH_DIR)
             os.replace(src, dst)
             moved += 1
             if _after_move is not None:
@@ -587,6 +588,77 @@ def _same_bytes(a: Path, b: Path) -> bool:
         return a.read_bytes() == b.read_bytes()
     except OSError:
         return False
+
+
+class _OutputCheck:
+    """:func:`_output_matches` in a forked process while the build loads the data (a thread would
+    fight the loading for the GIL at every one of its 154,000 stat calls); in this process where there
+    is no fork. :meth:`matches` is False too if the check could not finish."""
+
+    def __init__(self, output: Path, manifest: dict[str, list]) -> None:
+        self._job = None
+        self._result = None
+        if hasattr(os, "fork"):
+            self._job = parallel.Forked(lambda: _output_matches(output, manifest), "checking the output")
+        else:
+            self._result = _output_matches(output, manifest)
+
+    def matches(self) -> bool:
+        job, self._job = self._job, None
+        if job is not None:
+            try:
+                self._result = bool(job.join())
+            except BuildError:
+                self._result = False
+        return bool(self._result)
+
+    def stop(self) -> None:
+        job, self._job = self._job, None
+        if job is not None:
+            job.stop()
+
+
+TRASH_DIR = "trash"  # under <output>.cache: big outputs replaced by an incremental build, deleted by the next
+BIG_FILE = 1 << 20
+
+
+def _set_aside(dst: Path, trash: Path) -> None:
+    """Hard-link *dst*, a big file about to be replaced, into *trash*: the rename then frees no blocks
+    (freeing a 272 MB download took about 0.3 s of the publish step), and the next build deletes it
+    while it loads (:class:`_TrashEmptier`). Best effort: any error just leaves the rename to free it."""
+    try:
+        st = os.stat(dst)
+        if st.st_size < BIG_FILE:
+            return
+        trash.mkdir(exist_ok=True)
+        os.link(dst, trash / f"{st.st_ino}-{st.st_mtime_ns}")
+    except OSError:
+        pass
+
+
+class _TrashEmptier:
+    """Deletes the files in *trash* in a thread (unlink releases the GIL: the blocks are freed while
+    the build loads its data); :meth:`join` before anything forks."""
+
+    def __init__(self, trash: Path) -> None:
+        self._thread = None
+        if trash.is_dir():
+            import threading
+
+            self._thread = threading.Thread(target=self._empty, args=(trash,), name="sunshine-trash", daemon=True)
+            self._thread.start()
+
+    @staticmethod
+    def _empty(trash: Path) -> None:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(trash):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
 
 def _output_matches(output: Path, manifest: dict[str, list]) -> bool:
@@ -764,6 +836,7 @@ def _build_site(
                 stats.pages = len(old_pages)
                 stats.reused = len(manifest)
                 stats.search = "kept" if search else "skipped"
+                _TrashEmptier(cache_dir / TRASH_DIR).join()
                 stats.seconds = stats.timings["load"] = time.perf_counter() - t0
                 return stats
             stats.scope = "files in the output are not as the previous build left them"
@@ -771,20 +844,21 @@ def _build_site(
             delta_keys, stats.scope = changed_results(data, old_data, scan)
             if delta_keys is not None:
                 stats.scope = f"{len(delta_keys)} result group(s) changed"
-                # os.stat releases the GIL: the check overlaps the (CPU-bound) loading below
-                from concurrent.futures import ThreadPoolExecutor
+                # in a process of its own (154k stat calls at 1M) while this one loads the data
+                output_check = _OutputCheck(output, manifest)
 
-                output_check = ThreadPoolExecutor(max_workers=1)
-                output_matches = output_check.submit(_output_matches, output, manifest)
-
+    trash = _TrashEmptier(cache_dir / TRASH_DIR)  # what the previous build set aside (see _apply_journal)
     try:
         ds, check_rules = load_dataset_deferring_rules(data, cache=DataCache(cache_dir / "data", warn=warn))
         calendar = Calendar.from_dir(data)
         ledger = ledger_view.load(data / "ledger", ds)
-    finally:
+    except BaseException:
         if output_check is not None:
-            output_check.shutdown()  # no thread may be left when the workers fork
-    if output_check is not None and not output_matches.result():
+            output_check.stop()
+        raise
+    finally:
+        trash.join()  # no thread may be left when the workers fork
+    if output_check is not None and not output_check.matches():
         delta_keys, stats.scope = None, "files in the output are not as the previous build left them"
     gc.freeze()  # first: the fork below then needs no full collection over the loaded data (~0.5 s at 1M)
     # The §2 rules (about a second at a million targets) are checked in a process of their own while
