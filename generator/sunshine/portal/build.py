@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError
+from ..writing import fsync_dir
 from . import ledger_view, parallel, render
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -476,11 +477,7 @@ def _write_json(path: Path, data: dict, *, sync: bool = False) -> None:
             os.fsync(f.fileno())
     os.replace(tmp, path)
     if sync:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(str(path.parent))
 
 
 def _safe_rel(rel: object) -> bool:

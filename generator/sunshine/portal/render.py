@@ -43,6 +43,7 @@ import jinja2
 import markupsafe
 
 from ..errors import BuildError
+from ..writing import fsync_dir
 from .views import Page, root_of
 
 MANIFEST_VERSION = 2  # 1: JSON (manifest.json)
@@ -174,11 +175,7 @@ def save_cache_file(path: Path, kind: str, value: object, *, sync: bool = False)
             os.fsync(f.fileno())
     os.replace(tmp, path)
     if sync:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(str(path.parent))
 
 
 def load_cache_file(path: Path, kind: str) -> object | None:
@@ -240,16 +237,13 @@ def _ensure_dir(d: str, made: set[str]) -> None:
 def _write(dst: str, data: bytes, made: set[str]) -> tuple[int, int]:
     """Create *dst* (which must not exist) with *data*; its size and mtime as written (``fstat``
     before ``close``: closing a file does not change them)."""
-    _ensure_dir(dst.rpartition("/")[0], made)
-    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        st = os.fstat(fd)
-    finally:
-        os.close(fd)
-    return st.st_size, st.st_mtime_ns
+    return _write_pieces(dst, (data,), made)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _copy_range(src: int, dst: int, offset: int, length: int) -> None:
@@ -269,13 +263,11 @@ def _copy_range(src: int, dst: int, offset: int, length: int) -> None:
         data = os.pread(src, min(length, 1 << 20), offset)
         if not data:
             raise OSError(f"expected {length} more bytes at offset {offset}, got the end of the file")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(dst, view):]
+        _write_all(dst, data)
         offset, length = offset + len(data), length - len(data)
 
 
-def _write_pieces(dst: str, pieces: list, made: set[str]) -> tuple[int, int]:
+def _write_pieces(dst: str, pieces: list | tuple, made: set[str]) -> tuple[int, int]:
     """Create *dst* (which must not exist) from *pieces* (see :meth:`Renderer.spliced`)."""
     _ensure_dir(dst.rpartition("/")[0], made)
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -289,9 +281,7 @@ def _write_pieces(dst: str, pieces: list, made: set[str]) -> tuple[int, int]:
                 finally:
                     os.close(src)
             else:
-                view = memoryview(piece)
-                while view:
-                    view = view[os.write(fd, view):]
+                _write_all(fd, piece)
         st = os.fstat(fd)
     finally:
         os.close(fd)
