@@ -479,9 +479,9 @@ def test_the_number_of_workers_is_not_part_of_the_fingerprint(data, tmp_path):
     assert list((tmp_path / "output.cache" / "templates").iterdir())  # compiled templates kept for the next build
 
 
-def test_delta_build_of_the_sample_data_with_its_ledger(tmp_path):
-    """The embedded sample (signed ledger, draws on enterprise pages): a correction appended to a result
-    is a delta build, and gives the same tree as a full build."""
+def sample_built_then_corrected(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The embedded sample copied and built into ``output``, then a correction of its last result
+    appended; returns (data, output, reference) (the reference not built yet)."""
     data = tmp_path / "data"
     shutil.copytree(REPO / "data", data)
     out, ref = tmp_path / "output", tmp_path / "reference"
@@ -491,6 +491,13 @@ def test_delta_build_of_the_sample_data_with_its_ledger(tmp_path):
     last.update(version="2", correction_reason="原结果录入错误", approver_role="head", entered="2025-10-08",
                 published="2025-10-09")
     _append_rows(data, "results/2025.csv", [[last[h] for h in rows[0]]])
+    return data, out, ref
+
+
+def test_delta_build_of_the_sample_data_with_its_ledger(tmp_path):
+    """The embedded sample (signed ledger, draws on enterprise pages): a correction appended to a result
+    is a delta build, and gives the same tree as a full build."""
+    data, out, ref = sample_built_then_corrected(tmp_path)
     inc = _check_delta_equals_full(data, out, ref)
     assert inc.scope == "1 result group(s) changed"
 

@@ -313,19 +313,9 @@ def test_delta_builds_splice_the_downloads(tmp_path, monkeypatch):
 
 
 def test_delta_build_of_the_sample_data_with_its_ledger_splices_the_downloads(tmp_path, monkeypatch):
-    import csv
+    from test_portal_build import _build, sample_built_then_corrected
 
-    from test_portal_build import _append_rows, _build
-
-    data = tmp_path / "data"
-    shutil.copytree(REPO / "data", data)
-    out, ref = tmp_path / "output", tmp_path / "reference"
-    _build(data, out)
-    rows = list(csv.reader((data / "results" / "2025.csv").open(encoding="utf-8-sig")))
-    last = dict(zip(rows[0], rows[-1]))
-    last.update(version="2", correction_reason="原结果录入错误", approver_role="head", entered="2025-10-08",
-                published="2025-10-09")
-    _append_rows(data, "results/2025.csv", [[last[h] for h in rows[0]]])
+    data, out, ref = sample_built_then_corrected(tmp_path)
     real = opendata.files
 
     def refuse(ds, ix):
